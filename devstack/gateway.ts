@@ -1,0 +1,43 @@
+// Local stand-in for Supabase's functions gateway: serves /functions/v1/<name>/... by passing
+// /<name>/... to supabase/functions/<name>/handler.ts (the same handler index.ts serves in production).
+import { problemResponse, problems } from "../supabase/functions/_shared/http/problem.ts";
+
+type Handler = (req: Request) => Promise<Response> | Response;
+
+const functionsDir = new URL("../supabase/functions/", import.meta.url);
+const PREFIX = "/functions/v1/";
+
+export async function loadHandlers(): Promise<Map<string, Handler>> {
+  const handlers = new Map<string, Handler>();
+  for await (const entry of Deno.readDir(functionsDir)) {
+    if (!entry.isDirectory || entry.name.startsWith("_")) continue;
+    const module = await import(new URL(`${entry.name}/handler.ts`, functionsDir).href);
+    handlers.set(entry.name, module.handler as Handler);
+  }
+  return handlers;
+}
+
+export function createGateway(handlers: Map<string, Handler>): Handler {
+  return (req) => {
+    const url = new URL(req.url);
+    const name = url.pathname.startsWith(PREFIX) ? url.pathname.slice(PREFIX.length).split("/")[0]! : "";
+    const handler = handlers.get(name);
+    if (!handler) {
+      const requestId = crypto.randomUUID();
+      const response = problemResponse(problems.notFound("No such function."), requestId);
+      response.headers.set("X-Request-Id", requestId);
+      return response;
+    }
+    const target = new URL(url);
+    target.pathname = url.pathname.slice(PREFIX.length - 1);
+    return handler(new Request(target, req));
+  };
+}
+
+if (import.meta.main) {
+  const port = Number(Deno.env.get("API_PORT") ?? 54321);
+  const handlers = await loadHandlers();
+  Deno.serve({ hostname: "127.0.0.1", port, onListen: () => {
+    console.log(`gateway on http://127.0.0.1:${port}${PREFIX}{${[...handlers.keys()].join(",")}}`);
+  } }, createGateway(handlers));
+}

@@ -1,0 +1,193 @@
+# The local stack: Postgres 15 (pg_cron, pgTAP) in a project-local cluster, Redis behind an
+# Upstash-REST endpoint, and the functions gateway. Sourced by ./dev; every step is safe to repeat.
+
+: "${API_PORT:=54321}" "${DB_PORT:=54322}" "${REDIS_PORT:=54379}" "${UPSTASH_PROXY_PORT:=54380}"
+STATE_DIR="$ROOT/.local"
+RUN_DIR="$STATE_DIR/run"
+LOG_DIR="$STATE_DIR/log"
+PG_BIN=/usr/lib/postgresql/15/bin
+DENO="$ROOT/tools/node_modules/.bin/deno"
+export RUST_BACKTRACE=0 NO_COLOR=1
+
+log() { printf '[dev] %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# ---------- installation (a fresh Debian machine, as root, with Node and npm) ----------
+ensure_installed() {
+  local need=()
+  [[ -x $PG_BIN/initdb ]] || need+=(postgresql-15 postgresql-contrib)
+  [[ -f /usr/share/postgresql/15/extension/pg_cron.control ]] || need+=(postgresql-15-cron)
+  [[ -f /usr/share/postgresql/15/extension/pgtap.control ]] || need+=(postgresql-15-pgtap)
+  command -v pg_prove >/dev/null || need+=(libtap-parser-sourcehandler-pgtap-perl)
+  command -v redis-server >/dev/null || need+=(redis-server)
+  command -v curl >/dev/null || need+=(curl)
+  [[ ${WITH_BENCH_TOOLS:-0} == 1 ]] && { command -v wrk >/dev/null || need+=(wrk); command -v pgbench >/dev/null || need+=(postgresql-contrib); }
+  if ((${#need[@]})); then
+    log "installing: ${need[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  fi
+  if [[ ! -x $DENO ]]; then
+    log "installing Deno from npm into tools/"
+    (cd "$ROOT/tools" && npm install --no-audit --no-fund --loglevel=error >/dev/null)
+  fi
+}
+
+# ---------- Postgres ----------
+pg_data_dir() {
+  # Postgres runs as the postgres user, which must reach the cluster folder; a clone under a
+  # private home folder cannot, so the cluster then lives in /var/tmp under a name tied to this clone.
+  mkdir -p "$STATE_DIR"
+  if runuser -u postgres -- test -x "$STATE_DIR"; then
+    echo "$STATE_DIR/pg"
+  else
+    echo "/var/tmp/accrue-pg-$(printf '%s' "$ROOT" | cksum | cut -d' ' -f1)"
+  fi
+}
+
+psql_db() { psql -X -q -v ON_ERROR_STOP=1 "$DATABASE_URL" "$@"; }
+
+pg_start() {
+  local data; data=$(pg_data_dir)
+  if [[ ! -f $data/PG_VERSION ]]; then
+    log "creating the Postgres cluster in $data"
+    mkdir -p "$data"; chown postgres:postgres "$data"; chmod 0700 "$data"
+    runuser -u postgres -- "$PG_BIN/initdb" -D "$data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+    cat >>"$data/postgresql.conf" <<CONF
+listen_addresses = '127.0.0.1'
+unix_socket_directories = ''
+max_connections = 300
+shared_buffers = 1GB
+shared_preload_libraries = 'pg_cron'
+cron.database_name = 'postgres'
+log_min_messages = warning
+CONF
+  fi
+  if ! runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+    mkdir -p "$LOG_DIR"; touch "$LOG_DIR/postgres.log"; chown postgres "$LOG_DIR/postgres.log"
+    runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$data" -l "$LOG_DIR/postgres.log" -o "-p $DB_PORT" -w -t 60 start >/dev/null ||
+      die "Postgres did not start; see $LOG_DIR/postgres.log"
+    log "Postgres listening on 127.0.0.1:$DB_PORT"
+  fi
+}
+
+pg_stop() {
+  local data; data=$(pg_data_dir)
+  [[ -f $data/PG_VERSION ]] || return 0
+  if runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+    runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$data" -m fast -w stop >/dev/null && log "Postgres stopped"
+  fi
+}
+
+# Apply migrations the way the Supabase CLI records them, then the seed when it changed.
+db_migrate() {
+  [[ ${LOCAL_DB:-1} == 1 ]] && psql_db -f "$ROOT/devstack/bootstrap.sql" >/dev/null
+  psql_db <<'SQL' >/dev/null
+create schema if not exists supabase_migrations;
+create table if not exists supabase_migrations.schema_migrations (version text primary key, statements text[], name text);
+create table if not exists supabase_migrations.seed_files (path text primary key, hash text not null);
+SQL
+  local file base version name applied=0
+  for file in "$ROOT"/supabase/migrations/*.sql; do
+    [[ -e $file ]] || continue
+    base=$(basename "$file" .sql); version=${base%%_*}; name=${base#*_}
+    [[ -n $(psql_db -tAc "select 1 from supabase_migrations.schema_migrations where version = '$version'") ]] && continue
+    { cat "$file"; printf '\ninsert into supabase_migrations.schema_migrations (version, name, statements) values (:%s, :%s, array[:%s]);\n' "'v'" "'n'" "'s'"; } |
+      psql_db --single-transaction -v v="$version" -v n="$name" -v s="$(cat "$file")" >/dev/null ||
+      die "migration $base failed"
+    applied=$((applied + 1))
+  done
+  ((applied)) && log "applied $applied migration(s)"
+  local seed="$ROOT/supabase/seed.sql" hash
+  if [[ -f $seed ]]; then
+    hash=$(sha256sum "$seed" | cut -d' ' -f1)
+    if [[ -z $(psql_db -tAc "select 1 from supabase_migrations.seed_files where path = 'supabase/seed.sql' and hash = '$hash'") ]]; then
+      psql_db --single-transaction -f "$seed" >/dev/null || die "seed failed"
+      psql_db -c "insert into supabase_migrations.seed_files values ('supabase/seed.sql', '$hash') on conflict (path) do update set hash = excluded.hash" >/dev/null
+      log "applied the seed"
+    fi
+  fi
+}
+
+# ---------- background processes we own (pid files in .local/run) ----------
+is_running() { [[ -f $RUN_DIR/$1.pid ]] && kill -0 "$(cat "$RUN_DIR/$1.pid")" 2>/dev/null; }
+
+spawn() { # spawn NAME COMMAND...: start detached, log to .local/log/NAME.log
+  local name=$1; shift
+  is_running "$name" && return 0
+  mkdir -p "$RUN_DIR" "$LOG_DIR"
+  setsid "$@" >>"$LOG_DIR/$name.log" 2>&1 < /dev/null &
+  echo $! >"$RUN_DIR/$name.pid"
+}
+
+stop_process() {
+  local name=$1 pid
+  is_running "$name" || { rm -f "$RUN_DIR/$name.pid"; return 0; }
+  pid=$(cat "$RUN_DIR/$name.pid")
+  kill "$pid" 2>/dev/null || true
+  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$pid" 2>/dev/null || true
+  rm -f "$RUN_DIR/$name.pid"
+  log "$name stopped"
+}
+
+wait_for_url() { # wait_for_url URL SECONDS
+  local deadline=$((SECONDS + $2))
+  until curl -fsS -o /dev/null "$1" 2>/dev/null; do
+    ((SECONDS < deadline)) || return 1
+    sleep 0.2
+  done
+}
+
+wait_for_port() {
+  local deadline=$((SECONDS + $2))
+  until (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; do
+    ((SECONDS < deadline)) || return 1
+    sleep 0.1
+  done
+}
+
+# ---------- the whole stack ----------
+stack_env() {
+  if [[ -n ${DATABASE_URL:-} ]]; then LOCAL_DB=0; else LOCAL_DB=1; DATABASE_URL="postgres://postgres@127.0.0.1:$DB_PORT/postgres"; fi
+  if [[ -n ${UPSTASH_REDIS_REST_URL:-} ]]; then LOCAL_REDIS=0; else
+    LOCAL_REDIS=1
+    UPSTASH_REDIS_REST_URL="http://127.0.0.1:$UPSTASH_PROXY_PORT"
+    UPSTASH_REDIS_REST_TOKEN="${UPSTASH_REDIS_REST_TOKEN:-local-dev-token}"
+    REDIS_URL="redis://127.0.0.1:$REDIS_PORT"
+  fi
+  # The local stack's JWT secret is the one `supabase start` uses; production sets its own.
+  : "${JWT_SECRET:=super-secret-jwt-token-with-at-least-32-characters-long}"
+  : "${STRIPE_WEBHOOK_SECRET:=whsec_local_development_secret}"
+  : "${API_URL:=http://127.0.0.1:$API_PORT}"
+  export DATABASE_URL UPSTASH_REDIS_REST_URL UPSTASH_REDIS_REST_TOKEN REDIS_URL LOCAL_DB LOCAL_REDIS \
+    JWT_SECRET STRIPE_WEBHOOK_SECRET API_URL API_PORT DB_PORT REDIS_PORT UPSTASH_PROXY_PORT
+}
+
+stack_up() {
+  ensure_installed
+  stack_env
+  [[ $LOCAL_DB == 1 ]] && pg_start
+  db_migrate
+  if [[ $LOCAL_REDIS == 1 ]]; then
+    if ! is_running redis; then
+      spawn redis redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no
+      wait_for_port "$REDIS_PORT" 20 || die "Redis did not start; see $LOG_DIR/redis.log"
+      log "Redis listening on 127.0.0.1:$REDIS_PORT"
+    fi
+    spawn upstash-proxy "$DENO" run -A "$ROOT/devstack/upstash_proxy.ts"
+  fi
+  spawn gateway "$DENO" run -A "$ROOT/devstack/gateway.ts"
+  wait_for_url "$API_URL/functions/v1/health" 120 ||
+    die "the gateway did not become healthy; see $LOG_DIR/gateway.log and $LOG_DIR/upstash-proxy.log"
+  log "functions served at $API_URL/functions/v1/<function>"
+}
+
+stack_down() {
+  stop_process gateway
+  stop_process upstash-proxy
+  stop_process redis
+  pg_stop
+}
+
+stack_is_up() { is_running gateway; }

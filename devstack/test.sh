@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# ./dev test: bring the local stack up (stopping it afterwards if it was not running), run the Deno
+# suites and the pgTAP suites, and end with one line "N passed, N failed" summed over all of them.
+set -uo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=stack.sh
+source "$ROOT/devstack/stack.sh"
+set -e
+was_up=0; stack_is_up && was_up=1
+stack_up
+set +e
+[[ $was_up == 1 ]] || trap 'stack_down' EXIT
+
+passed=0 failed=0
+out="$STATE_DIR/test-output"; mkdir -p "$out"
+
+log "deno test"
+(cd "$ROOT" && "$DENO" test -A --no-prompt "${@:-.}") 2>&1 | tee "$out/deno.txt"
+summary=$(grep -E '^(ok|FAILED) \| [0-9]+ passed' "$out/deno.txt" | tail -n 1)
+if [[ -n $summary ]]; then
+  passed=$((passed + $(sed -E 's/.*\| ([0-9]+) passed.*/\1/' <<<"$summary")))
+  failed=$((failed + $(sed -E 's/.*\| ([0-9]+) failed.*/\1/' <<<"$summary")))
+else
+  log "deno test printed no summary (it crashed or found nothing)"; failed=$((failed + 1))
+fi
+
+if [[ $# -eq 0 ]]; then
+  log "pg_prove supabase/tests"
+  pg_prove -v -h 127.0.0.1 -p "$DB_PORT" -U postgres -d postgres --ext .sql -r "$ROOT/supabase/tests" 2>&1 | tee "$out/pgtap.txt"
+  pg_passed=$(grep -cE '^ok [0-9]+' "$out/pgtap.txt")
+  pg_failed=$(grep -cE '^not ok [0-9]+' "$out/pgtap.txt")
+  grep -qE '^Result: PASS' "$out/pgtap.txt" || ((pg_failed > 0)) || { log "pg_prove did not pass"; pg_failed=1; }
+  passed=$((passed + pg_passed)); failed=$((failed + pg_failed))
+fi
+
+echo "$passed passed, $failed failed"
+((failed == 0))

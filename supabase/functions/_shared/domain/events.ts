@@ -1,0 +1,77 @@
+// The domain event union (CONTRACT.md "Domain events"). Every append is validated against it.
+// Money events carry amounts and ids only, never personal data (that lives in erasable tables).
+import { z } from "zod";
+
+const id = z.uuid();
+const amountMinor = z.number().int().safe();
+const currency = z.string().regex(/^[A-Z]{3}$/);
+const at = z.iso.datetime({ offset: true });
+
+/** Each event type with its current schema version and the shape of its data. */
+export const eventSchemas = {
+  UserRegistered: { version: 1, data: z.strictObject({ userId: id, referrerId: id.nullable(), referralCode: z.string().min(4).max(16) }) },
+  PackagePublished: {
+    version: 1,
+    data: z.strictObject({
+      packageId: id,
+      priceMinor: amountMinor.positive(),
+      currency,
+      dailyRateBps: z.number().int().min(1).max(10_000),
+      durationDays: z.number().int().min(1).max(3650),
+    }),
+  },
+  PackageRetired: { version: 1, data: z.strictObject({ packageId: id }) },
+  CheckoutStarted: {
+    version: 1,
+    data: z.strictObject({ purchaseId: id, userId: id, packageId: id, amountMinor, currency, stripeSessionId: z.string() }),
+  },
+  Purchased: {
+    version: 1,
+    data: z.strictObject({ purchaseId: id, userId: id, packageId: id, amountMinor, currency, contractId: id, startsAt: at, endsAt: at }),
+  },
+  PurchaseRefunded: { version: 1, data: z.strictObject({ purchaseId: id, amountMinor, currency, stripeEventId: z.string() }) },
+  PurchaseDisputed: { version: 1, data: z.strictObject({ purchaseId: id, amountMinor, currency, stripeEventId: z.string() }) },
+  CommissionAccrued: {
+    version: 1,
+    data: z.strictObject({
+      commissionId: id,
+      purchaseId: id,
+      beneficiaryId: id.nullable(),
+      level: z.number().int().min(1).max(10),
+      vipLevel: z.number().int().min(0).max(10),
+      rateBps: z.number().int().min(0).max(10_000),
+      amountMinor,
+      currency,
+    }),
+  },
+  CommissionReleased: { version: 1, data: z.strictObject({ commissionId: id }) },
+  CommissionReversed: { version: 1, data: z.strictObject({ commissionId: id, amountMinor, currency }) },
+  EarningsAccrued: { version: 1, data: z.strictObject({ periodStartsAt: at, periodEndsAt: at }) },
+  VipLevelChanged: { version: 1, data: z.strictObject({ userId: id, fromLevel: z.number().int(), toLevel: z.number().int() }) },
+  KycSubmitted: {
+    version: 1,
+    data: z.strictObject({
+      caseId: id,
+      userId: id,
+      documents: z.array(z.strictObject({ documentId: id, sha256: z.string().regex(/^[0-9a-f]{64}$/) })).min(1),
+    }),
+  },
+  KycApproved: { version: 1, data: z.strictObject({ caseId: id, userId: id, adminId: id }) },
+  KycRejected: { version: 1, data: z.strictObject({ caseId: id, userId: id, adminId: id, final: z.boolean() }) },
+  KycResubmissionRequested: { version: 1, data: z.strictObject({ caseId: id, userId: id, adminId: id }) },
+  WithdrawalRequested: { version: 1, data: z.strictObject({ withdrawalId: id, userId: id, amountMinor, currency }) },
+  WithdrawalApproved: { version: 1, data: z.strictObject({ withdrawalId: id, adminId: id }) },
+  WithdrawalRejected: { version: 1, data: z.strictObject({ withdrawalId: id, adminId: id }) },
+  WithdrawalPaid: { version: 1, data: z.strictObject({ withdrawalId: id, adminId: id, reference: z.string().max(200) }) },
+} as const;
+
+export type EventType = keyof typeof eventSchemas;
+export type EventData<T extends EventType> = z.infer<(typeof eventSchemas)[T]["data"]>;
+/** One member of the union: `{ type: "Purchased", data: {...} }`. */
+export type DomainEvent = { [T in EventType]: { type: T; data: EventData<T> } }[EventType];
+
+export const eventTypes = Object.keys(eventSchemas) as EventType[];
+
+export function isEventType(type: string): type is EventType {
+  return Object.hasOwn(eventSchemas, type);
+}

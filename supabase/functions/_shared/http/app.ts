@@ -1,0 +1,142 @@
+// The request pipeline every function shares: request id, routing (404/405), CORS, security headers,
+// one JSON log line per request, and one error mapper. Handlers stay small and throw Problems.
+import { Problem, problemResponse, problems } from "./problem.ts";
+import { WrongExpectedVersionError, IdempotencyKeyReusedError } from "../infra/event_store.ts";
+import { isUnavailableError } from "../infra/db.ts";
+
+export type Context = {
+  req: Request;
+  url: URL;
+  params: Record<string, string>;
+  requestId: string;
+  /** Set by authentication so the log line can name the user (never the email or token). */
+  userId?: string;
+};
+export type Handler = (ctx: Context) => Promise<Response> | Response;
+export type Route = { method: string; path: string; handler: Handler };
+
+const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{8,128}$/;
+
+const SECURITY_HEADERS: Record<string, string> = {
+  "X-Content-Type-Options": "nosniff",
+  "X-Frame-Options": "DENY",
+  "Referrer-Policy": "no-referrer",
+  "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+  "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
+};
+
+export function json(data: unknown, status = 200, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(data), {
+    status,
+    headers: { "Content-Type": "application/json; charset=utf-8", ...headers },
+  });
+}
+
+type CompiledRoute = Route & { pattern: RegExp; names: string[] };
+
+function compile(route: Route): CompiledRoute {
+  const names: string[] = [];
+  const source = route.path.replace(/\/$/, "").replace(/:([a-zA-Z]+)/g, (_, name: string) => {
+    names.push(name);
+    return "([^/]+)";
+  });
+  return { ...route, pattern: new RegExp(`^${source}/?$`), names };
+}
+
+export function toProblem(error: unknown): Problem {
+  if (error instanceof Problem) return error;
+  if (error instanceof WrongExpectedVersionError) {
+    return problems.conflict("The resource was changed by another request; retry.");
+  }
+  if (error instanceof IdempotencyKeyReusedError) {
+    return problems.conflict("This Idempotency-Key was used with another request.", "idempotency_key_reused");
+  }
+  if (isUnavailableError(error)) return problems.unavailable();
+  return problems.internal();
+}
+
+export type AppOptions = { functionName: string; routes: Route[]; allowedOrigins?: string[] };
+
+export function createApp(options: AppOptions): (req: Request) => Promise<Response> {
+  const routes = options.routes.map(compile);
+  const prefix = `/${options.functionName}`;
+  const allowedOrigins = options.allowedOrigins ?? corsOriginsFromEnv();
+
+  return async (req: Request): Promise<Response> => {
+    const started = performance.now();
+    const url = new URL(req.url);
+    const sentId = req.headers.get("x-request-id");
+    const requestId = sentId && REQUEST_ID_PATTERN.test(sentId) ? sentId : crypto.randomUUID();
+    const ctx: Context = { req, url, params: {}, requestId };
+    let routePath = "(none)";
+    let response: Response;
+    try {
+      const path = url.pathname.startsWith(prefix) ? url.pathname.slice(prefix.length) || "/" : url.pathname;
+      const matching = routes.filter((r) => r.pattern.test(path));
+      if (req.method === "OPTIONS" && matching.length > 0) {
+        response = new Response(null, { status: 204 });
+      } else if (matching.length === 0) {
+        throw problems.notFound("No such route.");
+      } else {
+        const route = matching.find((r) => r.method === req.method || (req.method === "HEAD" && r.method === "GET"));
+        if (!route) throw problems.methodNotAllowed([...new Set(matching.map((r) => r.method))]);
+        routePath = route.path;
+        const values = route.pattern.exec(path)!.slice(1);
+        route.names.forEach((name, i) => (ctx.params[name] = decodeURIComponent(values[i]!)));
+        response = await route.handler(ctx);
+      }
+    } catch (error) {
+      const problem = toProblem(error);
+      if (problem.status >= 500) logError(options.functionName, requestId, error);
+      response = problemResponse(problem, requestId);
+    }
+    const headers = new Headers(response.headers);
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) headers.set(name, value);
+    if (!headers.has("Cache-Control")) headers.set("Cache-Control", "no-store");
+    headers.set("X-Request-Id", requestId);
+    applyCors(req, headers, allowedOrigins);
+    logRequest({
+      function: options.functionName,
+      requestId,
+      method: req.method,
+      route: routePath,
+      status: response.status,
+      durationMs: Math.round((performance.now() - started) * 10) / 10,
+      userId: ctx.userId,
+    });
+    return new Response(response.body, { status: response.status, headers });
+  };
+}
+
+function corsOriginsFromEnv(): string[] {
+  return (Deno.env.get("CORS_ALLOWED_ORIGINS") ?? "*").split(",").map((s) => s.trim()).filter(Boolean);
+}
+
+function applyCors(req: Request, headers: Headers, allowedOrigins: string[]): void {
+  const origin = req.headers.get("origin");
+  if (!origin) return;
+  if (allowedOrigins.includes("*")) headers.set("Access-Control-Allow-Origin", "*");
+  else if (allowedOrigins.includes(origin)) {
+    headers.set("Access-Control-Allow-Origin", origin);
+    headers.append("Vary", "Origin");
+  } else return;
+  headers.set("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+  headers.set(
+    "Access-Control-Allow-Headers",
+    "authorization, x-client-info, apikey, content-type, idempotency-key, x-request-id",
+  );
+  headers.set("Access-Control-Expose-Headers", "x-request-id, retry-after, ratelimit-limit, ratelimit-remaining, ratelimit-reset");
+  headers.set("Access-Control-Max-Age", "600");
+}
+
+const logSilent = Deno.env.get("LOG_LEVEL") === "silent";
+
+function logRequest(line: Record<string, unknown>): void {
+  if (logSilent) return;
+  console.log(JSON.stringify({ time: new Date().toISOString(), level: "info", ...line }));
+}
+
+function logError(fn: string, requestId: string, error: unknown): void {
+  const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  console.error(JSON.stringify({ time: new Date().toISOString(), level: "error", function: fn, requestId, error: message }));
+}

@@ -1,0 +1,49 @@
+// The one Postgres client. Supabase gives functions SUPABASE_DB_URL; the local stack sets DATABASE_URL.
+// prepare: false because Supabase's transaction pooler has no prepared statements.
+import postgres from "postgres";
+
+export type Sql = postgres.Sql;
+
+export function createSql(url: string, max = Number(Deno.env.get("DB_POOL_MAX") ?? 10)): Sql {
+  return postgres(url, {
+    prepare: false,
+    max,
+    idle_timeout: 30,
+    connect_timeout: 5,
+    onnotice: () => {},
+    types: { bigint: safeBigint },
+  });
+}
+
+// int8 (oid 20) arrives as a JS number; money in minor units stays far below 2^53, and a value that
+// does not fit fails loudly instead of rounding.
+const safeBigint = {
+  to: 20,
+  from: [20],
+  serialize: (value: number | bigint) => value.toString(),
+  parse: (text: string) => {
+    const value = Number(text);
+    if (!Number.isSafeInteger(value)) throw new RangeError(`int8 ${text} exceeds Number.MAX_SAFE_INTEGER`);
+    return value;
+  },
+};
+
+let shared: Sql | undefined;
+
+/** The process-wide pool, created on first use so modules import without configuration. */
+export function db(): Sql {
+  if (!shared) {
+    const url = Deno.env.get("SUPABASE_DB_URL") ?? Deno.env.get("DATABASE_URL");
+    if (!url) throw new Error("Set DATABASE_URL (or SUPABASE_DB_URL on Supabase).");
+    shared = createSql(url);
+  }
+  return shared;
+}
+
+const UNAVAILABLE_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "CONNECT_TIMEOUT", "CONNECTION_CLOSED", "ENOTFOUND", "57P01", "57P03"]);
+
+/** A dependency being down is a 503 for the client, never a 500. */
+export function isUnavailableError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && UNAVAILABLE_CODES.has(code);
+}
