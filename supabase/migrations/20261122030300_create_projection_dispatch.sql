@@ -1,0 +1,110 @@
+-- Projections: every table people read is derived from events by handlers registered here, run in the
+-- appending transaction (a statement-level trigger with a transition table) and again, in position
+-- order, by projections.rebuild(). One mechanism for live and rebuilt state is what makes them equal.
+--
+-- Rule for commands that touch shared rows (balances, counters): take their row locks BEFORE
+-- appending, so that for any two transactions touching the same row, position order = apply order,
+-- and a replay in position order reproduces every "balance before/after" exactly.
+
+create schema if not exists projections;
+comment on schema projections is 'How events become read models: handler registry, live dispatch, rebuild.';
+revoke all on schema projections from public;
+
+create table projections.handlers (
+  event_type text not null,
+  handler regprocedure not null,
+  priority int not null default 100,
+  constraint handlers_pkey primary key (event_type, handler)
+);
+comment on table projections.handlers is 'Which SQL function projects which event type; each takes one event_store.events row.';
+
+create table projections.tables (
+  table_name regclass primary key,
+  rebuild_order int not null default 100
+);
+comment on table projections.tables is 'Tables that are pure projections: rebuild() empties them and replays every event.';
+
+create function projections.apply(e event_store.events) returns void
+language plpgsql as $$
+declare
+  h record;
+begin
+  for h in select handler::regproc as fn from projections.handlers where event_type = e.type order by priority, handler::text loop
+    execute format('select %s($1)', h.fn) using e;
+  end loop;
+end;
+$$;
+
+create function projections.on_events_inserted() returns trigger
+language plpgsql as $$
+declare
+  e event_store.events;
+begin
+  for e in select * from inserted order by position loop
+    perform projections.apply(e);
+  end loop;
+  return null;
+end;
+$$;
+
+create trigger events_project after insert on event_store.events
+  referencing new table as inserted
+  for each statement execute function projections.on_events_inserted();
+
+-- Rebuild every registered projection from the events, from zero. Runs in the caller's transaction:
+-- projections.verify_rebuild() uses that to compare and roll back.
+create function projections.rebuild() returns bigint
+language plpgsql as $$
+declare
+  t record;
+  e event_store.events;
+  n bigint := 0;
+begin
+  -- Writers wait while we rebuild; readers keep seeing the old rows until we commit.
+  for t in select table_name from projections.tables order by rebuild_order desc, table_name::text loop
+    execute format('lock table %s in exclusive mode', t.table_name);
+  end loop;
+  for t in select table_name from projections.tables order by rebuild_order desc, table_name::text loop
+    execute format('truncate %s', t.table_name);
+  end loop;
+  for e in select * from event_store.events order by position loop
+    perform projections.apply(e);
+    n := n + 1;
+  end loop;
+  return n;
+end;
+$$;
+comment on function projections.rebuild() is 'Empty every projection table and replay all events in position order. Returns the number of events replayed.';
+
+-- A digest of every projection table's rows, in primary-key order, for comparing live and rebuilt state.
+create function projections.digest() returns table (table_name text, row_count bigint, md5 text)
+language plpgsql as $$
+declare
+  t record;
+  key_columns text;
+begin
+  for t in select p.table_name from projections.tables p order by p.table_name::text loop
+    select string_agg(quote_ident(a.attname), ', ' order by array_position(i.indkey::int2[], a.attnum))
+      into key_columns
+    from pg_index i join pg_attribute a on a.attrelid = i.indrelid and a.attnum = any(i.indkey)
+    where i.indrelid = t.table_name and i.indisprimary;
+    return query execute format(
+      'select %L::text, count(*), coalesce(md5(string_agg(r::text, %L order by %s)), md5(%L)) from %s r',
+      t.table_name::text, E'\n', coalesce(key_columns, 'r::text'), '', t.table_name);
+  end loop;
+end;
+$$;
+
+-- Rebuild inside a subtransaction and report every table whose rebuilt rows differ from the live ones.
+create function projections.verify_rebuild() returns table (table_name text, live_md5 text, rebuilt_md5 text)
+language plpgsql as $$
+begin
+  create temporary table if not exists pg_temp.live_digest on commit drop as select * from projections.digest();
+  perform projections.rebuild();
+  return query
+    select coalesce(l.table_name, r.table_name), l.md5, r.md5
+    from pg_temp.live_digest l full join projections.digest() r using (table_name)
+    where l.md5 is distinct from r.md5;
+end;
+$$;
+comment on function projections.verify_rebuild() is 'Rebuild from events and list tables that differ from the live projection; call it in a transaction you roll back.';
