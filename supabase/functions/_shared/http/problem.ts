@@ -23,6 +23,12 @@ export const problems = {
     new Problem(401, "unauthenticated", "Unauthenticated", detail, {
       headers: { "WWW-Authenticate": 'Bearer realm="accrue"' },
     }),
+  invalidCredentials: () =>
+    new Problem(401, "invalid_credentials", "Invalid credentials", "The email or password is wrong."),
+  tokenExpired: () =>
+    new Problem(401, "token_expired", "Token expired", "The access token has expired; refresh it.", {
+      headers: { "WWW-Authenticate": 'Bearer realm="accrue", error="invalid_token"' },
+    }),
   forbidden: (detail = "You are not allowed to do this.") => new Problem(403, "forbidden", "Forbidden", detail),
   notFound: (detail = "No such resource.") => new Problem(404, "not_found", "Not found", detail),
   methodNotAllowed: (allow: string[]) =>
@@ -35,6 +41,10 @@ export const problems = {
   unsupportedMediaType: (expected = "application/json") =>
     new Problem(415, "unsupported_media_type", "Unsupported media type", `Send ${expected}.`),
   unprocessable: (code: string, detail: string) => new Problem(422, code, "Unprocessable", detail),
+  rateLimited: (headers: Record<string, string>) =>
+    new Problem(429, "rate_limited", "Too many requests", "Too many requests; retry after the Retry-After delay.", {
+      headers,
+    }),
   unavailable: (detail = "A dependency is unavailable; retry later.") =>
     new Problem(503, "unavailable", "Service unavailable", detail),
   internal: () => new Problem(500, "internal", "Internal error", "Something went wrong on our side."),

@@ -1,0 +1,55 @@
+// Authenticated routes, for every function: the per-IP limit first (so floods of bad tokens are
+// limited too), then the token, then the per-user limit. Both limits fail open when Redis is down:
+// these routes already need a valid signed token, and refusing every signed-in user because the
+// limiter is down would turn a Redis outage into a full outage.
+import type { Redis } from "@upstash/redis";
+import type { Context, Handler } from "../http/app.ts";
+import { clientIp, type ClientIpConfig } from "../http/client_ip.ts";
+import { createLimiter, type Limiter, type RateLimitConfig, tightest, withHeaders } from "../http/ratelimit.ts";
+import type { TokenConfig } from "./config.ts";
+import { type AuthUser, requireAdmin, requireUser } from "./require_user.ts";
+
+export type UserGuard = {
+  apiPerIp: Limiter;
+  apiPerUser: Limiter;
+  tokens: TokenConfig;
+  ip: ClientIpConfig;
+  now: () => Date;
+};
+
+export type UserGuardDeps = {
+  redis: () => Redis;
+  rateLimits: RateLimitConfig;
+  tokens: TokenConfig;
+  ip: ClientIpConfig;
+  now?: () => Date;
+};
+
+/** Build once per function at module scope (the limiters keep their ephemeral caches). */
+export function createUserGuard(deps: UserGuardDeps): UserGuard {
+  const common = { redis: deps.redis, config: deps.rateLimits, failMode: "open" as const };
+  return {
+    apiPerIp: createLimiter({ ...common, name: "api-ip", rule: deps.rateLimits.apiPerIp }),
+    apiPerUser: createLimiter({ ...common, name: "api-user", rule: deps.rateLimits.apiPerUser }),
+    tokens: deps.tokens,
+    ip: deps.ip,
+    now: deps.now ?? (() => new Date()),
+  };
+}
+
+export function ipKey(req: Request, config: ClientIpConfig): string {
+  return `ip:${clientIp(req, config) ?? "unknown"}`;
+}
+
+export type UserHandler = (ctx: Context, user: AuthUser) => Promise<Response> | Response;
+
+export function userRoute(guard: UserGuard, handler: UserHandler, options: { admin?: boolean } = {}): Handler {
+  return async (ctx) => {
+    const ipHeaders = await guard.apiPerIp.check(ipKey(ctx.req, guard.ip));
+    const user = options.admin
+      ? await requireAdmin(ctx, guard.tokens, guard.now())
+      : await requireUser(ctx, guard.tokens, guard.now());
+    const userHeaders = await guard.apiPerUser.check(`user:${user.userId}`);
+    return withHeaders(await handler(ctx, user), tightest(ipHeaders, userHeaders));
+  };
+}
