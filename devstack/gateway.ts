@@ -1,5 +1,5 @@
-// Local stand-in for Supabase's functions gateway: serves /functions/v1/<name>/... by passing
-// /<name>/... to supabase/functions/<name>/handler.ts (the same handler index.ts serves in production).
+// Local stand-in for Supabase's functions gateway: serves /functions/v1/<name>/... with
+// supabase/functions/<name>/handler.ts, the same handler index.ts serves in production.
 import { problemResponse, problems } from "../supabase/functions/_shared/http/problem.ts";
 
 type Handler = (req: Request) => Promise<Response> | Response;
@@ -11,7 +11,14 @@ export async function loadHandlers(): Promise<Map<string, Handler>> {
   const handlers = new Map<string, Handler>();
   for await (const entry of Deno.readDir(functionsDir)) {
     if (!entry.isDirectory || entry.name.startsWith("_")) continue;
-    const module = await import(new URL(`${entry.name}/handler.ts`, functionsDir).href);
+    const file = new URL(`${entry.name}/handler.ts`, functionsDir);
+    try {
+      await Deno.stat(file);
+    } catch {
+      console.error(`skipping supabase/functions/${entry.name}: it has no handler.ts`);
+      continue;
+    }
+    const module = await import(file.href);
     handlers.set(entry.name, module.handler as Handler);
   }
   return handlers;
@@ -28,9 +35,9 @@ export function createGateway(handlers: Map<string, Handler>): Handler {
       response.headers.set("X-Request-Id", requestId);
       return response;
     }
-    const target = new URL(url);
-    target.pathname = url.pathname.slice(PREFIX.length - 1);
-    return handler(new Request(target, req));
+    // The request goes through as it came: createApp routes on the part after /<name>, whether
+    // Supabase's gateway (which strips /functions/v1) or this one (which does not) passed it on.
+    return handler(req);
   };
 }
 

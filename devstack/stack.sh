@@ -45,7 +45,7 @@ pg_data_dir() {
   fi
 }
 
-psql_db() { psql -X -q -v ON_ERROR_STOP=1 "$DATABASE_URL" "$@"; }
+psql_db() { PGOPTIONS='-c client_min_messages=warning' psql -X -q -v ON_ERROR_STOP=1 "$DATABASE_URL" "$@"; }
 
 pg_start() {
   local data; data=$(pg_data_dir)

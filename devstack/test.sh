@@ -15,7 +15,7 @@ passed=0 failed=0
 out="$STATE_DIR/test-output"; mkdir -p "$out"
 
 log "deno test"
-(cd "$ROOT" && "$DENO" test -A --no-prompt "${@:-.}") 2>&1 | tee "$out/deno.txt"
+(cd "$ROOT" && LOG_LEVEL=${LOG_LEVEL:-silent} "$DENO" test -A --no-prompt "${@:-.}") 2>&1 | tee "$out/deno.txt"
 summary=$(grep -E '^(ok|FAILED) \| [0-9]+ passed' "$out/deno.txt" | tail -n 1)
 if [[ -n $summary ]]; then
   passed=$((passed + $(sed -E 's/.*\| ([0-9]+) passed.*/\1/' <<<"$summary")))

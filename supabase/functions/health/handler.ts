@@ -8,16 +8,18 @@ import { VERSION } from "../_shared/version.ts";
 
 const CHECK_TIMEOUT_MS = 2000;
 
-async function probe(check: () => Promise<unknown>): Promise<"ok" | "down"> {
+type Status = "ok" | "down";
+
+/** Runs both checks under one deadline: a dependency that hangs counts as down, not as a hung check. */
+async function probeAll(checks: Array<() => Promise<unknown>>): Promise<Status[]> {
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error("timeout")), CHECK_TIMEOUT_MS);
+  const deadline = new Promise<"down">((resolve) => {
+    timer = setTimeout(() => resolve("down"), CHECK_TIMEOUT_MS);
   });
   try {
-    await Promise.race([check(), timeout]);
-    return "ok";
-  } catch {
-    return "down";
+    return await Promise.all(checks.map((check) =>
+      Promise.race([check().then((): Status => "ok", (): Status => "down"), deadline])
+    ));
   } finally {
     clearTimeout(timer);
   }
@@ -30,10 +32,7 @@ export function createHealthHandler(deps: { sql: () => Sql; redis: () => Redis }
       method: "GET",
       path: "/",
       handler: async () => {
-        const [database, cache] = await Promise.all([
-          probe(() => deps.sql()`select 1`),
-          probe(() => deps.redis().ping()),
-        ]);
+        const [database, cache] = await probeAll([() => deps.sql()`select 1`, () => deps.redis().ping()]);
         const healthy = database === "ok" && cache === "ok";
         return json(
           { status: healthy ? "ok" : "degraded", database, redis: cache, version: VERSION, time: new Date().toISOString() },

@@ -55,6 +55,15 @@ export function toProblem(error: unknown): Problem {
   return problems.internal();
 }
 
+const GATEWAY_PREFIX = "/functions/v1";
+
+/** The path after /<function>: Supabase passes /<function>/..., a plain gateway /functions/v1/<function>/.... */
+function routePathOf(pathname: string, functionPrefix: string): string {
+  const rest = pathname.startsWith(GATEWAY_PREFIX + "/") ? pathname.slice(GATEWAY_PREFIX.length) : pathname;
+  if (rest === functionPrefix || rest.startsWith(functionPrefix + "/")) return rest.slice(functionPrefix.length) || "/";
+  return rest;
+}
+
 export type AppOptions = { functionName: string; routes: Route[]; allowedOrigins?: string[] };
 
 export function createApp(options: AppOptions): (req: Request) => Promise<Response> {
@@ -71,7 +80,7 @@ export function createApp(options: AppOptions): (req: Request) => Promise<Respon
     let routePath = "(none)";
     let response: Response;
     try {
-      const path = url.pathname.startsWith(prefix) ? url.pathname.slice(prefix.length) || "/" : url.pathname;
+      const path = routePathOf(url.pathname, prefix);
       const matching = routes.filter((r) => r.pattern.test(path));
       if (req.method === "OPTIONS" && matching.length > 0) {
         response = new Response(null, { status: 204 });
@@ -90,8 +99,9 @@ export function createApp(options: AppOptions): (req: Request) => Promise<Respon
       if (problem.status >= 500) logError(options.functionName, requestId, error);
       response = problemResponse(problem, requestId);
     }
-    const headers = new Headers(response.headers);
-    for (const [name, value] of Object.entries(SECURITY_HEADERS)) headers.set(name, value);
+    response = withMutableHeaders(response);
+    const headers = response.headers;
+    for (const name in SECURITY_HEADERS) headers.set(name, SECURITY_HEADERS[name]!);
     if (!headers.has("Cache-Control")) headers.set("Cache-Control", "no-store");
     headers.set("X-Request-Id", requestId);
     applyCors(req, headers, allowedOrigins);
@@ -104,8 +114,18 @@ export function createApp(options: AppOptions): (req: Request) => Promise<Respon
       durationMs: Math.round((performance.now() - started) * 10) / 10,
       userId: ctx.userId,
     });
-    return new Response(response.body, { status: response.status, headers });
+    return response;
   };
+}
+
+/** Responses we build have mutable headers; one that came from fetch() does not, so copy only then. */
+function withMutableHeaders(response: Response): Response {
+  try {
+    response.headers.set("X-Content-Type-Options", "nosniff");
+    return response;
+  } catch {
+    return new Response(response.body, { status: response.status, headers: new Headers(response.headers) });
+  }
 }
 
 function corsOriginsFromEnv(): string[] {
@@ -131,9 +151,34 @@ function applyCors(req: Request, headers: Headers, allowedOrigins: string[]): vo
 
 const logSilent = Deno.env.get("LOG_LEVEL") === "silent";
 
+const encoder = new TextEncoder();
+const LOG_FLUSH_MS = 50;
+const LOG_BUFFER_LINES_MAX = 256;
+let logBuffer = "";
+let logLines = 0;
+let logTimer: ReturnType<typeof setTimeout> | undefined;
+
+function flushLog(): void {
+  if (logTimer !== undefined) clearTimeout(logTimer);
+  logTimer = undefined;
+  if (logLines === 0) return;
+  const text = logBuffer;
+  logBuffer = "";
+  logLines = 0;
+  Deno.stdout.writeSync(encoder.encode(text));
+}
+globalThis.addEventListener("unload", flushLog);
+
+// One line per request. Lines are batched for at most 50 ms (one write per batch, not per request);
+// at worst a crash loses the last 50 ms of request lines, never an error line (those go out at once).
 function logRequest(line: Record<string, unknown>): void {
   if (logSilent) return;
-  console.log(JSON.stringify({ time: new Date().toISOString(), level: "info", ...line }));
+  logBuffer += JSON.stringify({ time: new Date().toISOString(), level: "info", ...line }) + "\n";
+  if (++logLines >= LOG_BUFFER_LINES_MAX) flushLog();
+  else if (logTimer === undefined) {
+    logTimer = setTimeout(flushLog, LOG_FLUSH_MS);
+    Deno.unrefTimer(logTimer as unknown as number);
+  }
 }
 
 function logError(fn: string, requestId: string, error: unknown): void {

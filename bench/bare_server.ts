@@ -1,0 +1,10 @@
+// Baseline for the http scenario: a bare Deno.serve doing what the health check does (Postgres
+// `select 1` and a Redis PING, with the same clients) and nothing else: no gateway, no middleware.
+import { db } from "../supabase/functions/_shared/infra/db.ts";
+import { redis } from "../supabase/functions/_shared/infra/redis.ts";
+
+const port = Number(Deno.env.get("BARE_PORT") ?? 54390);
+Deno.serve({ hostname: "127.0.0.1", port, onListen: () => {} }, async () => {
+  await Promise.all([db()`select 1`, redis().ping()]);
+  return new Response('{"status":"ok"}', { headers: { "Content-Type": "application/json" } });
+});

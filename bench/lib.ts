@@ -1,0 +1,149 @@
+// The benchmark harness: every figure is printed beside a baseline measured in the same run on the same
+// machine (these machines are shared and noisy, so only ratios mean anything).
+
+export type Target = { ratio: number; meaning: ">=" | "<=" };
+
+export type BenchResult = {
+  scenario: string;
+  metric: string;
+  value: number;
+  unit: string;
+  baseline: string;
+  baseline_value: number;
+  ratio: number;
+  target_ratio: string;
+  passed: boolean;
+  p99_ms?: number;
+  p50_ms?: number;
+  notes?: string;
+  date: string;
+};
+
+export const DATABASE_URL = Deno.env.get("DATABASE_URL") ?? "postgres://postgres@127.0.0.1:54322/postgres";
+export const API_URL = Deno.env.get("API_URL") ?? "http://127.0.0.1:54321";
+export const BENCH_SECONDS = Number(Deno.env.get("BENCH_SECONDS") ?? 10);
+
+export function result(
+  fields: Omit<BenchResult, "ratio" | "target_ratio" | "passed" | "date"> & { target: Target; extraChecks?: boolean },
+): BenchResult {
+  const { target, extraChecks = true, ...rest } = fields;
+  const ratio = Math.round((fields.value / fields.baseline_value) * 1000) / 1000;
+  const withinRatio = target.meaning === ">=" ? ratio >= target.ratio : ratio <= target.ratio;
+  return {
+    ...rest,
+    ratio,
+    target_ratio: `${target.meaning} ${target.ratio}`,
+    passed: withinRatio && extraChecks,
+    date: new Date().toISOString(),
+  };
+}
+
+async function run(cmd: string, args: string[], env: Record<string, string> = {}): Promise<string> {
+  const output = await new Deno.Command(cmd, { args, env, stdout: "piped", stderr: "piped" }).output();
+  const text = new TextDecoder().decode(output.stdout) + new TextDecoder().decode(output.stderr);
+  if (!output.success) throw new Error(`${cmd} ${args.join(" ")} failed:\n${text}`);
+  return text;
+}
+
+function dbParts(url: string) {
+  const u = new URL(url);
+  return { host: u.hostname, port: u.port || "5432", user: decodeURIComponent(u.username || "postgres"), password: decodeURIComponent(u.password) };
+}
+
+/** pgbench's built-in tpcb-like TPS on the same cluster (its own database, initialised once), or the
+ * TPS of a custom script (`file`) run against `database` with the same driver and settings. */
+export async function pgbenchTps(
+  clients: number,
+  seconds = BENCH_SECONDS,
+  custom?: { file: string; database: string },
+): Promise<number> {
+  const { host, port, user, password } = dbParts(DATABASE_URL);
+  const env = password ? { PGPASSWORD: password } : {};
+  const common = ["-h", host, "-p", port, "-U", user];
+  const exists = await run("psql", [...common, "-d", "postgres", "-tAc", "select 1 from pg_database where datname = 'bench_pgbench'"], env);
+  if (!exists.trim()) {
+    await run("psql", [...common, "-d", "postgres", "-c", "create database bench_pgbench"], env);
+    await run("pgbench", [...common, "-i", "-q", "-s", "10", "bench_pgbench"], env);
+  }
+  const threads = String(Math.min(clients, 2));
+  const workload = custom ? ["-f", custom.file] : ["-b", "tpcb-like"];
+  const database = custom?.database ?? "bench_pgbench";
+  const out = await run("pgbench", [...common, ...workload, "-c", String(clients), "-j", threads, "-T", String(seconds), "-n", database], env);
+  const match = /tps = ([0-9.]+)/.exec(out);
+  if (!match) throw new Error(`no TPS in pgbench output:\n${out}`);
+  return Number(match[1]);
+}
+
+export type WrkResult = { requestsPerSecond: number; p50Ms: number; p99Ms: number; non2xx: number; errors: number };
+
+function toMs(text: string): number {
+  const m = /^([0-9.]+)(us|ms|s|m)$/.exec(text.trim());
+  if (!m) return NaN;
+  const n = Number(m[1]);
+  return m[2] === "us" ? n / 1000 : m[2] === "ms" ? n : m[2] === "s" ? n * 1000 : n * 60_000;
+}
+
+/** wrk against localhost: req/s and latency percentiles. A Lua script adds headers or a body when given. */
+export async function wrk(
+  url: string,
+  options: { connections?: number; seconds?: number; threads?: number; script?: string; rate?: number } = {},
+): Promise<WrkResult> {
+  if (!/^http:\/\/(127\.0\.0\.1|localhost)[:/]/.test(url)) throw new Error("load tests target localhost only");
+  const args = [
+    "-t", String(options.threads ?? 2),
+    "-c", String(options.connections ?? 100),
+    "-d", `${options.seconds ?? BENCH_SECONDS}s`,
+    "--latency",
+  ];
+  if (options.script) args.push("-s", options.script);
+  args.push(url);
+  const out = await run("wrk", args);
+  const rps = Number(/Requests\/sec:\s+([0-9.]+)/.exec(out)?.[1]);
+  const p50 = toMs(/\s50%\s+(\S+)/.exec(out)?.[1] ?? "");
+  const p99 = toMs(/\s99%\s+(\S+)/.exec(out)?.[1] ?? "");
+  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
+  const errorsLine = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+  const errors = errorsLine ? errorsLine.slice(1).map(Number).reduce((a, b) => a + b, 0) : 0;
+  return { requestsPerSecond: rps, p50Ms: p50, p99Ms: p99, non2xx, errors };
+}
+
+/** Runs `work` from `concurrency` loops for `seconds`; returns ops/s and latency percentiles. */
+export async function closedLoop(
+  concurrency: number,
+  seconds: number,
+  work: (worker: number, i: number) => Promise<void>,
+): Promise<{ opsPerSecond: number; p50Ms: number; p99Ms: number; ops: number }> {
+  const latencies: number[] = [];
+  const deadline = performance.now() + seconds * 1000;
+  const started = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, async (_, worker) => {
+    for (let i = 0; performance.now() < deadline; i++) {
+      const t0 = performance.now();
+      await work(worker, i);
+      latencies.push(performance.now() - t0);
+    }
+  }));
+  const elapsedSeconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? NaN;
+  return { opsPerSecond: latencies.length / elapsedSeconds, p50Ms: pct(0.5), p99Ms: pct(0.99), ops: latencies.length };
+}
+
+/** Starts a Deno program in the background and waits until the URL answers. */
+export async function startServer(script: string, env: Record<string, string>, readyUrl: string): Promise<Deno.ChildProcess> {
+  const deno = Deno.execPath();
+  const child = new Deno.Command(deno, { args: ["run", "-A", script], env, stdout: "null", stderr: "inherit" }).spawn();
+  for (let i = 0; i < 200; i++) {
+    try {
+      const res = await fetch(readyUrl);
+      await res.body?.cancel();
+      return child;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  child.kill();
+  throw new Error(`${script} did not answer on ${readyUrl}`);
+}
+
+export const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;

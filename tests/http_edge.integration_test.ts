@@ -1,0 +1,44 @@
+// Garbage through the real gateway at every function: always the right 4xx problem document, never a 500.
+import assert from "node:assert/strict";
+import { fn } from "./support.ts";
+
+/** Every route that takes a JSON body. Add new ones here. */
+const JSON_ROUTES = ["auth/signup", "auth/login", "auth/refresh"];
+const FUNCTIONS = ["health", "auth"];
+
+async function expectProblem(res: Response, status: number, code: string) {
+  const text = await res.text();
+  assert.equal(res.status, status, `${res.url}: ${text}`);
+  assert.equal(res.headers.get("content-type"), "application/problem+json");
+  assert.equal(JSON.parse(text).code, code);
+  assert.ok(res.headers.get("x-request-id"));
+}
+
+for (const route of JSON_ROUTES) {
+  Deno.test(`POST ${route} with garbage gets 4xx problems`, async () => {
+    const post = (body: BodyInit, type = "application/json") =>
+      fetch(fn(route), { method: "POST", body, headers: { "content-type": type, "x-forwarded-for": "198.51.100.77" } });
+    await expectProblem(await post("{oops"), 400, "invalid_json");
+    await expectProblem(await post("hello", "text/plain"), 415, "unsupported_media_type");
+    await expectProblem(await post(JSON.stringify({ x: "y".repeat(2 * 1024 * 1024) })), 413, "payload_too_large");
+    await expectProblem(await post("null"), 400, "validation_failed");
+  });
+}
+
+for (const name of FUNCTIONS) {
+  Deno.test(`${name}: an unknown route is 404`, async () => {
+    await expectProblem(await fetch(fn(`${name}/no/such/route`)), 404, "not_found");
+  });
+}
+
+Deno.test("an unknown function is 404", async () => {
+  await expectProblem(await fetch(fn("nope")), 404, "not_found");
+});
+
+Deno.test("health through the gateway answers as the contract says", async () => {
+  const res = await fetch(fn("health"));
+  assert.equal(res.status, 200);
+  const body = await res.json();
+  assert.deepEqual(Object.keys(body).sort(), ["database", "redis", "status", "time", "version"]);
+  assert.equal(body.status, "ok");
+});
