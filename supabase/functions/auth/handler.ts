@@ -21,7 +21,12 @@ import { type Context, createApp, json } from "../_shared/http/app.ts";
 import { readJson } from "../_shared/http/body.ts";
 import { type ClientIpConfig, clientIpConfigFromEnv } from "../_shared/http/client_ip.ts";
 import { problems } from "../_shared/http/problem.ts";
-import { createLimiter, type RateLimitConfig, rateLimitConfigFromEnv, withHeaders } from "../_shared/http/ratelimit.ts";
+import {
+  createLimiter,
+  type RateLimitConfig,
+  rateLimitConfigFromEnv,
+  withHeaders,
+} from "../_shared/http/ratelimit.ts";
 import { db, type Sql } from "../_shared/infra/db.ts";
 import {
   type AccountJson,
@@ -72,7 +77,11 @@ export function createAuthHandler(deps: AuthDeps) {
   const guard = createUserGuard({ ...deps, now });
 
   async function session(user: AccountJson, familyId: string, refreshToken: string) {
-    const accessToken = await signAccessToken({ userId: user.id, role: user.role, sessionId: familyId }, deps.tokens, now());
+    const accessToken = await signAccessToken(
+      { userId: user.id, role: user.role, sessionId: familyId },
+      deps.tokens,
+      now(),
+    );
     return { user, accessToken, refreshToken, expiresIn: deps.tokens.accessTokenTtlSeconds };
   }
 
@@ -98,7 +107,9 @@ export function createAuthHandler(deps: AuthDeps) {
         ctx.userId = user.id;
         return withHeaders(json(await session(user, familyId, refreshToken), 201), limitHeaders);
       } catch (error) {
-        if (error instanceof EmailTakenError) throw problems.conflict("An account with this email exists.", "email_taken");
+        if (error instanceof EmailTakenError) {
+          throw problems.conflict("An account with this email exists.", "email_taken");
+        }
         if (error instanceof UnknownReferralCodeError) {
           throw problems.unprocessable("unknown_referral_code", "No user has this referral code.");
         }
@@ -130,7 +141,9 @@ export function createAuthHandler(deps: AuthDeps) {
   async function refresh(ctx: Context): Promise<Response> {
     const limitHeaders = await refreshPerIp.check(ipKey(ctx.req, deps.ip));
     const body = await readJson(ctx.req, refreshBody, AUTH_BODY_LIMIT_BYTES);
-    if (!isRefreshTokenShape(body.refreshToken)) throw problems.unauthenticated("The refresh token is not valid.");
+    if (!isRefreshTokenShape(body.refreshToken)) {
+      throw problems.unauthenticated("The refresh token is not valid.");
+    }
     const next = newRefreshToken();
     const rotation = await rotateRefreshToken(
       deps.sql(),
@@ -143,7 +156,9 @@ export function createAuthHandler(deps: AuthDeps) {
         ctx.userId = rotation.user.id;
         return withHeaders(json(await session(rotation.user, rotation.familyId, next)), limitHeaders);
       case "reused":
-        throw problems.unauthenticated("This refresh token was already used; the session has been revoked. Sign in again.");
+        throw problems.unauthenticated(
+          "This refresh token was already used; the session has been revoked. Sign in again.",
+        );
       case "revoked":
         throw problems.unauthenticated("The session has ended. Sign in again.");
       case "expired":
@@ -184,10 +199,17 @@ export function createAuthHandler(deps: AuthDeps) {
   });
 }
 
-export const handler = createAuthHandler({
-  sql: db,
-  redis,
-  tokens: tokenConfigFromEnv(),
-  rateLimits: rateLimitConfigFromEnv(),
-  ip: clientIpConfigFromEnv(),
-});
+// Built on the first request rather than at import, so a missing JWT_SECRET fails this function's
+// requests (logged, 500) instead of every function the local gateway loads. Module scope either way:
+// the rate limiters and their ephemeral caches live as long as the isolate.
+let instance: ((req: Request) => Promise<Response>) | undefined;
+export function handler(req: Request): Promise<Response> {
+  instance ??= createAuthHandler({
+    sql: db,
+    redis,
+    tokens: tokenConfigFromEnv(),
+    rateLimits: rateLimitConfigFromEnv(),
+    ip: clientIpConfigFromEnv(),
+  });
+  return instance(req);
+}

@@ -13,7 +13,9 @@ export type TokenConfig = {
 
 const JWT_SECRET_LENGTH_MIN = 32;
 
-export function tokenConfigFromEnv(env: (name: string) => string | undefined = (n) => Deno.env.get(n)): TokenConfig {
+export function tokenConfigFromEnv(
+  env: (name: string) => string | undefined = (n) => Deno.env.get(n),
+): TokenConfig {
   const jwtSecret = env("JWT_SECRET") ?? env("SUPABASE_JWT_SECRET");
   if (!jwtSecret || jwtSecret.length < JWT_SECRET_LENGTH_MIN) {
     throw new Error(`Set JWT_SECRET (at least ${JWT_SECRET_LENGTH_MIN} characters).`);

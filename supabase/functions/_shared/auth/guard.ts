@@ -5,7 +5,13 @@
 import type { Redis } from "@upstash/redis";
 import type { Context, Handler } from "../http/app.ts";
 import { clientIp, type ClientIpConfig } from "../http/client_ip.ts";
-import { createLimiter, type Limiter, type RateLimitConfig, tightest, withHeaders } from "../http/ratelimit.ts";
+import {
+  createLimiter,
+  type Limiter,
+  type RateLimitConfig,
+  tightest,
+  withHeaders,
+} from "../http/ratelimit.ts";
 import type { TokenConfig } from "./config.ts";
 import { type AuthUser, requireAdmin, requireUser } from "./require_user.ts";
 
@@ -43,7 +49,11 @@ export function ipKey(req: Request, config: ClientIpConfig): string {
 
 export type UserHandler = (ctx: Context, user: AuthUser) => Promise<Response> | Response;
 
-export function userRoute(guard: UserGuard, handler: UserHandler, options: { admin?: boolean } = {}): Handler {
+export function userRoute(
+  guard: UserGuard,
+  handler: UserHandler,
+  options: { admin?: boolean } = {},
+): Handler {
   return async (ctx) => {
     const ipHeaders = await guard.apiPerIp.check(ipKey(ctx.req, guard.ip));
     const user = options.admin

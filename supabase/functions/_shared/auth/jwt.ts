@@ -50,7 +50,11 @@ export async function signAccessToken(claims: AccessClaims, config: TokenConfig,
 }
 
 /** Throws AccessTokenError("expired") for a genuine but expired token, ("invalid") for anything else. */
-export async function verifyAccessToken(token: string, config: TokenConfig, now: Date): Promise<AccessClaims> {
+export async function verifyAccessToken(
+  token: string,
+  config: TokenConfig,
+  now: Date,
+): Promise<AccessClaims> {
   let payload: unknown;
   try {
     ({ payload } = await jwtVerify(token, keyOf(config.jwtSecret), {

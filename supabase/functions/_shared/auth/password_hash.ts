@@ -15,10 +15,16 @@ const PHC_PATTERN = /^\$scrypt\$ln=(\d{1,2}),r=(\d{1,2}),p=(\d{1,2})\$([A-Za-z0-
 
 function derive(password: string, salt: Uint8Array, params: ScryptParams, keyBytes: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    scrypt(password, salt, keyBytes, { N: 2 ** params.logN, r: params.r, p: params.p, maxmem: MAXMEM_BYTES }, (error, key) => {
-      if (error) reject(error);
-      else resolve(key);
-    });
+    scrypt(
+      password,
+      salt,
+      keyBytes,
+      { N: 2 ** params.logN, r: params.r, p: params.p, maxmem: MAXMEM_BYTES },
+      (error, key) => {
+        if (error) reject(error);
+        else resolve(key);
+      },
+    );
   });
 }
 

@@ -7,11 +7,15 @@ import { isIP } from "node:net";
 
 export type ClientIpConfig = { header: string; hop: "first" | number };
 
-export function clientIpConfigFromEnv(env: (name: string) => string | undefined = (n) => Deno.env.get(n)): ClientIpConfig {
+export function clientIpConfigFromEnv(
+  env: (name: string) => string | undefined = (n) => Deno.env.get(n),
+): ClientIpConfig {
   const header = (env("TRUSTED_IP_HEADER") ?? "x-forwarded-for").trim().toLowerCase();
   const rawHop = (env("TRUSTED_IP_HOP") ?? "first").trim();
   const hop = rawHop === "first" ? "first" : Number(rawHop);
-  if (hop !== "first" && (!Number.isSafeInteger(hop) || hop < 1)) throw new Error(`TRUSTED_IP_HOP: "first" or a positive count, got ${rawHop}`);
+  if (hop !== "first" && (!Number.isSafeInteger(hop) || hop < 1)) {
+    throw new Error(`TRUSTED_IP_HOP: "first" or a positive count, got ${rawHop}`);
+  }
   return { header, hop };
 }
 
@@ -24,6 +28,9 @@ export function clientIp(req: Request, config: ClientIpConfig): string | null {
   const entry = config.hop === "first" ? entries[0] : entries[entries.length - config.hop];
   if (!entry) return null;
   // "[2001:db8::1]:443" and "203.0.113.7:443" forms appear behind some proxies.
-  const bare = entry.replace(/^\[([^\]]+)\](?::\d+)?$/, "$1").replace(/^(\d{1,3}(?:\.\d{1,3}){3}):\d+$/, "$1");
+  const bare = entry.replace(/^\[([^\]]+)\](?::\d+)?$/, "$1").replace(
+    /^(\d{1,3}(?:\.\d{1,3}){3}):\d+$/,
+    "$1",
+  );
   return isIP(bare) ? bare.toLowerCase() : null;
 }

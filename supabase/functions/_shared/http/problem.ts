@@ -15,7 +15,8 @@ export class Problem extends Error {
 }
 
 export const problems = {
-  invalidJson: (detail = "The request body is not valid JSON.") => new Problem(400, "invalid_json", "Invalid JSON", detail),
+  invalidJson: (detail = "The request body is not valid JSON.") =>
+    new Problem(400, "invalid_json", "Invalid JSON", detail),
   validation: (errors: FieldError[]) =>
     new Problem(400, "validation_failed", "Validation failed", "The request has invalid fields.", { errors }),
   badRequest: (detail: string) => new Problem(400, "bad_request", "Bad request", detail),
@@ -29,7 +30,8 @@ export const problems = {
     new Problem(401, "token_expired", "Token expired", "The access token has expired; refresh it.", {
       headers: { "WWW-Authenticate": 'Bearer realm="accrue", error="invalid_token"' },
     }),
-  forbidden: (detail = "You are not allowed to do this.") => new Problem(403, "forbidden", "Forbidden", detail),
+  forbidden: (detail = "You are not allowed to do this.") =>
+    new Problem(403, "forbidden", "Forbidden", detail),
   notFound: (detail = "No such resource.") => new Problem(404, "not_found", "Not found", detail),
   methodNotAllowed: (allow: string[]) =>
     new Problem(405, "method_not_allowed", "Method not allowed", `Allowed: ${allow.join(", ")}.`, {
@@ -37,14 +39,25 @@ export const problems = {
     }),
   conflict: (detail: string, code = "conflict") => new Problem(409, code, "Conflict", detail),
   payloadTooLarge: (limitBytes: number) =>
-    new Problem(413, "payload_too_large", "Payload too large", `The body may not exceed ${limitBytes} bytes.`),
+    new Problem(
+      413,
+      "payload_too_large",
+      "Payload too large",
+      `The body may not exceed ${limitBytes} bytes.`,
+    ),
   unsupportedMediaType: (expected = "application/json") =>
     new Problem(415, "unsupported_media_type", "Unsupported media type", `Send ${expected}.`),
   unprocessable: (code: string, detail: string) => new Problem(422, code, "Unprocessable", detail),
   rateLimited: (headers: Record<string, string>) =>
-    new Problem(429, "rate_limited", "Too many requests", "Too many requests; retry after the Retry-After delay.", {
-      headers,
-    }),
+    new Problem(
+      429,
+      "rate_limited",
+      "Too many requests",
+      "Too many requests; retry after the Retry-After delay.",
+      {
+        headers,
+      },
+    ),
   unavailable: (detail = "A dependency is unavailable; retry later.") =>
     new Problem(503, "unavailable", "Service unavailable", detail),
   internal: () => new Problem(500, "internal", "Internal error", "Something went wrong on our side."),

@@ -28,11 +28,15 @@ const RULE_PATTERN = /^(\d{1,9})\s*\/\s*(\d{1,6})\s*(ms|s|m|h|d)$/;
 /** "5/1m", "3/1h", "100 / 60 s": tokens per window. */
 export function parseRateRule(raw: string): RateRule {
   const match = RULE_PATTERN.exec(raw.trim());
-  if (!match || Number(match[1]) < 1 || Number(match[2]) < 1) throw new Error(`rate limit "${raw}": expected like 5/1m`);
+  if (!match || Number(match[1]) < 1 || Number(match[2]) < 1) {
+    throw new Error(`rate limit "${raw}": expected like 5/1m`);
+  }
   return { tokens: Number(match[1]), window: `${Number(match[2])} ${match[3]}` as Duration };
 }
 
-export function rateLimitConfigFromEnv(env: (name: string) => string | undefined = (n) => Deno.env.get(n)): RateLimitConfig {
+export function rateLimitConfigFromEnv(
+  env: (name: string) => string | undefined = (n) => Deno.env.get(n),
+): RateLimitConfig {
   const rule = (name: string, fallback: string) => parseRateRule(env(name) ?? fallback);
   return {
     enabled: (env("RATE_LIMIT_ENABLED") ?? "true").toLowerCase() !== "false",
@@ -100,7 +104,9 @@ export function createLimiter(options: LimiterOptions): Limiter {
         "RateLimit-Remaining": String(Math.max(0, result.remaining)),
         "RateLimit-Reset": String(resetSeconds),
       };
-      if (!result.success) throw problems.rateLimited({ ...headers, "Retry-After": String(Math.max(1, resetSeconds)) });
+      if (!result.success) {
+        throw problems.rateLimited({ ...headers, "Retry-After": String(Math.max(1, resetSeconds)) });
+      }
       return headers;
     },
   };
@@ -111,7 +117,10 @@ export function tightest(...all: LimitHeaders[]): LimitHeaders {
   let best: LimitHeaders = {};
   for (const headers of all) {
     if (!headers["RateLimit-Remaining"]) continue;
-    if (!best["RateLimit-Remaining"] || Number(headers["RateLimit-Remaining"]) < Number(best["RateLimit-Remaining"])) {
+    if (
+      !best["RateLimit-Remaining"] ||
+      Number(headers["RateLimit-Remaining"]) < Number(best["RateLimit-Remaining"])
+    ) {
       best = headers;
     }
   }

@@ -35,8 +35,13 @@ export const IDENTITY_SQLSTATE = {
 function translate(error: unknown): unknown {
   const { code, constraint_name: constraint } = (error ?? {}) as { code?: string; constraint_name?: string };
   if (code === IDENTITY_SQLSTATE.emailTaken) return new EmailTakenError("email taken");
-  if (code === IDENTITY_SQLSTATE.unknownReferralCode) return new UnknownReferralCodeError("unknown referral code");
-  if (code === IDENTITY_SQLSTATE.referralCodeTaken || (code === "23505" && constraint === "users_referral_code_key")) {
+  if (code === IDENTITY_SQLSTATE.unknownReferralCode) {
+    return new UnknownReferralCodeError("unknown referral code");
+  }
+  if (
+    code === IDENTITY_SQLSTATE.referralCodeTaken ||
+    (code === "23505" && constraint === "users_referral_code_key")
+  ) {
     return new ReferralCodeCollisionError("referral code taken");
   }
   return error;
@@ -108,6 +113,8 @@ export async function revokeSession(sql: Sql, userId: string, familyId: string):
 }
 
 export async function loadAccount(sql: Sql, userId: string): Promise<AccountJson | null> {
-  const [row] = await sql<{ account: AccountJson | null }[]>`select private.account_json(${userId}::uuid) as account`;
+  const [row] = await sql<
+    { account: AccountJson | null }[]
+  >`select private.account_json(${userId}::uuid) as account`;
   return row?.account ?? null;
 }

@@ -14,7 +14,9 @@ Deno.test("normalizeEmail makes composed and decomposed accents the same address
 });
 
 Deno.test("international addresses are accepted", () => {
-  for (const email of ["用户@例子.广告", "ünïcödé@bücher.de", "δοκιμή@παράδειγμα.δοκιμή", "a+tag@sub.example.io"]) {
+  for (
+    const email of ["用户@例子.广告", "ünïcödé@bücher.de", "δοκιμή@παράδειγμα.δοκιμή", "a+tag@sub.example.io"]
+  ) {
     assert.ok(isEmail(normalizeEmail(email)), email);
   }
 });
