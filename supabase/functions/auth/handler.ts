@@ -6,7 +6,11 @@
 //   login    per IP (5/min)    fails CLOSED (503): password guessing is the risk
 //   refresh  per IP (100/min)  fails OPEN: a refresh token has 256 random bits, nothing to guess
 //   logout, me  per IP (100/min) and per user (1000/hour), fail OPEN: they need a valid token already
-// Limits are checked before the body is read, so malformed attempts count too.
+// Public routes check their limit after reading the body (bounded to 64 KiB, no I/O) and before any
+// database or KDF work: a malformed request costs nothing worth limiting, and someone who mistypes a
+// 9-character password twice should not lose two of their three signups for the hour. Every attempt
+// that reaches the database counts, including 401, 409 (so emails cannot be enumerated fast) and 422.
+// User routes check the per-IP limit before the token, so floods of bad tokens are limited too.
 import type { Redis } from "@upstash/redis";
 import { z } from "zod";
 import { type TokenConfig, tokenConfigFromEnv } from "../_shared/auth/config.ts";
@@ -86,8 +90,8 @@ export function createAuthHandler(deps: AuthDeps) {
   }
 
   async function signup(ctx: Context): Promise<Response> {
-    const limitHeaders = await signupPerIp.check(ipKey(ctx.req, deps.ip));
     const body = await readJson(ctx.req, signupBody, AUTH_BODY_LIMIT_BYTES);
+    const limitHeaders = await signupPerIp.check(ipKey(ctx.req, deps.ip));
     const passwordHash = await hashPassword(body.password);
     const refreshToken = newRefreshToken();
     const familyId = crypto.randomUUID();
@@ -120,8 +124,8 @@ export function createAuthHandler(deps: AuthDeps) {
   }
 
   async function login(ctx: Context): Promise<Response> {
-    const limitHeaders = await loginPerIp.check(ipKey(ctx.req, deps.ip));
     const body = await readJson(ctx.req, loginBody, AUTH_BODY_LIMIT_BYTES);
+    const limitHeaders = await loginPerIp.check(ipKey(ctx.req, deps.ip));
     const record = await findLogin(deps.sql(), body.email);
     // Unknown emails pay for one hash too, and get the same answer: no account enumeration.
     const valid = await verifyPassword(body.password, record?.passwordHash ?? await dummyPasswordHash());
@@ -139,8 +143,8 @@ export function createAuthHandler(deps: AuthDeps) {
   }
 
   async function refresh(ctx: Context): Promise<Response> {
-    const limitHeaders = await refreshPerIp.check(ipKey(ctx.req, deps.ip));
     const body = await readJson(ctx.req, refreshBody, AUTH_BODY_LIMIT_BYTES);
+    const limitHeaders = await refreshPerIp.check(ipKey(ctx.req, deps.ip));
     if (!isRefreshTokenShape(body.refreshToken)) {
       throw problems.unauthenticated("The refresh token is not valid.");
     }

@@ -776,3 +776,36 @@ Deno.test("RATE_LIMIT_ENABLED=false: no limits and no Redis calls", async () => 
     assertProblem(result, 401, "invalid_credentials");
   }
 });
+
+Deno.test("malformed signups do not use up the hour's signups; taken emails do", async () => {
+  const limited = authHandler(sql, { rateLimits: rateLimits() });
+  const ip = randomIp();
+  const headers = { "x-forwarded-for": ip };
+  for (let i = 0; i < 5; i++) {
+    const bad = await send(limited, {
+      path: "/signup",
+      body: { email: uniqueEmail("typo"), password: "short" },
+      headers,
+    });
+    assertProblem(bad, 400, "validation_failed");
+  }
+  const taken = await signup();
+  const conflict = await send(limited, {
+    path: "/signup",
+    body: { email: taken.user.email, password: PASSWORD },
+    headers,
+  });
+  assertProblem(conflict, 409, "email_taken");
+  assert.equal(
+    conflict.headers.get("ratelimit-remaining"),
+    null,
+    "problem responses carry no RateLimit headers",
+  );
+  const ok = await send(limited, {
+    path: "/signup",
+    body: { email: uniqueEmail("after-typos"), password: PASSWORD },
+    headers,
+  });
+  assert.equal(ok.status, 201);
+  assert.equal(ok.headers.get("ratelimit-remaining"), "1", "the 409 counted, the five 400s did not");
+});
