@@ -8,6 +8,7 @@ source "$ROOT/devstack/stack.sh"
 set -e
 was_up=0; stack_is_up && was_up=1
 stack_up
+psql_db -f "$ROOT/devstack/test_support.sql" >/dev/null
 set +e
 [[ $was_up == 1 ]] || trap 'stack_down' EXIT
 

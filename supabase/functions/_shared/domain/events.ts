@@ -14,6 +14,7 @@ export const eventSchemas = {
     version: 1,
     data: z.strictObject({
       packageId: id,
+      name: z.string().min(1).max(100),
       priceMinor: amountMinor.positive(),
       currency,
       dailyRateBps: z.number().int().min(1).max(10_000),
@@ -25,12 +26,31 @@ export const eventSchemas = {
     version: 1,
     data: z.strictObject({ purchaseId: id, userId: id, packageId: id, amountMinor, currency, stripeSessionId: z.string() }),
   },
+  /** Not in the contract's list: a Checkout Session whose asynchronous payment failed. */
+  CheckoutFailed: { version: 1, data: z.strictObject({ purchaseId: id, stripeEventId: z.string() }) },
   Purchased: {
     version: 1,
-    data: z.strictObject({ purchaseId: id, userId: id, packageId: id, amountMinor, currency, contractId: id, startsAt: at, endsAt: at }),
+    data: z.strictObject({
+      purchaseId: id,
+      userId: id,
+      packageId: id,
+      amountMinor,
+      currency,
+      paymentIntentId: z.string().nullable(),
+      contractId: id,
+      dailyRateBps: z.number().int(),
+      durationDays: z.number().int(),
+      startsAt: at,
+      endsAt: at,
+    }),
   },
-  PurchaseRefunded: { version: 1, data: z.strictObject({ purchaseId: id, amountMinor, currency, stripeEventId: z.string() }) },
+  /** amountMinor is this refund; refundedTotalMinor is Stripe's cumulative amount_refunded. */
+  PurchaseRefunded: {
+    version: 1,
+    data: z.strictObject({ purchaseId: id, amountMinor, refundedTotalMinor: amountMinor, currency, stripeEventId: z.string() }),
+  },
   PurchaseDisputed: { version: 1, data: z.strictObject({ purchaseId: id, amountMinor, currency, stripeEventId: z.string() }) },
+  /** beneficiaryId null: the level's share goes to the platform account, and `reason` says why. */
   CommissionAccrued: {
     version: 1,
     data: z.strictObject({
@@ -38,14 +58,28 @@ export const eventSchemas = {
       purchaseId: id,
       beneficiaryId: id.nullable(),
       level: z.number().int().min(1).max(10),
-      vipLevel: z.number().int().min(0).max(10),
+      vipLevel: z.number().int().min(0).max(10).nullable(),
       rateBps: z.number().int().min(0).max(10_000),
       amountMinor,
       currency,
+      releasesAt: at,
+      reason: z.enum(["earned", "no_upline", "vip_ineligible"]),
     }),
   },
-  CommissionReleased: { version: 1, data: z.strictObject({ commissionId: id }) },
-  CommissionReversed: { version: 1, data: z.strictObject({ commissionId: id, amountMinor, currency }) },
+  CommissionReleased: { version: 1, data: z.strictObject({ commissionId: id, amountMinor, currency }) },
+  /** A reversal inside the hold takes from pending; after it, a clawback takes from available and
+   * records what the balance could not cover as owed. */
+  CommissionReversed: {
+    version: 1,
+    data: z.strictObject({
+      commissionId: id,
+      amountMinor,
+      fromPendingMinor: amountMinor,
+      fromAvailableMinor: amountMinor,
+      owedMinor: amountMinor,
+      currency,
+    }),
+  },
   EarningsAccrued: { version: 1, data: z.strictObject({ periodStartsAt: at, periodEndsAt: at }) },
   VipLevelChanged: { version: 1, data: z.strictObject({ userId: id, fromLevel: z.number().int(), toLevel: z.number().int() }) },
   KycSubmitted: {

@@ -1,0 +1,90 @@
+-- Local-only helpers for tests and benchmarks (./dev test and ./dev bench load them; never a migration).
+-- They go through the same commands and events as production code, skipping only what a test of
+-- money does not need (passwords, Stripe's signature).
+create schema if not exists test_support;
+
+create or replace function test_support.referral_code() returns text
+language sql volatile as $$
+  select string_agg(substr('23456789ABCDEFGHJKMNPQRSTVWXYZ', 1 + floor(random() * 30)::int, 1), '')
+  from generate_series(1, 8)
+$$;
+
+-- A registered user (UserRegistered, as signup appends it), under p_referrer_id.
+create or replace function test_support.register(p_referrer_id uuid default null) returns uuid
+language plpgsql as $$
+declare
+  v_user_id uuid := gen_random_uuid();
+begin
+  perform event_store.append_events('user-' || v_user_id, 'no_stream', jsonb_build_array(jsonb_build_object(
+    'type', 'UserRegistered',
+    'data', jsonb_build_object('userId', v_user_id, 'referrerId', p_referrer_id, 'referralCode', test_support.referral_code()))));
+  return v_user_id;
+end;
+$$;
+
+-- A chain of n users, each referred by the previous one: element 1 is the root, element n the deepest.
+create or replace function test_support.chain(n int, p_root_referrer uuid default null) returns uuid[]
+language plpgsql as $$
+declare
+  v_ids uuid[] := '{}';
+  v_last uuid := p_root_referrer;
+begin
+  for i in 1..n loop
+    v_last := test_support.register(v_last);
+    v_ids := v_ids || v_last;
+  end loop;
+  return v_ids;
+end;
+$$;
+
+create or replace function test_support.package(p_price_minor bigint default 10000, p_daily_rate_bps int default 100,
+  p_duration_days int default 30) returns uuid
+language plpgsql as $$
+declare
+  v_id uuid := gen_random_uuid();
+begin
+  perform money.publish_package(v_id, 'Test package', p_price_minor, (money.settings()).currency, p_daily_rate_bps, p_duration_days);
+  return v_id;
+end;
+$$;
+
+-- Start a checkout and complete it as a verified Stripe webhook would. Returns the purchase id.
+create or replace function test_support.buy(p_user_id uuid, p_package_id uuid, p_now timestamptz default now()) returns uuid
+language plpgsql as $$
+declare
+  v_purchase_id uuid := gen_random_uuid();
+  v_package public.packages;
+begin
+  select * into v_package from public.packages where package_id = p_package_id;
+  perform money.start_checkout(v_purchase_id, p_user_id, p_package_id, 'cs_test_' || v_purchase_id);
+  perform money.complete_purchase(v_purchase_id, 'pi_test_' || v_purchase_id, v_package.price_minor, v_package.currency,
+    '{}'::jsonb, p_now);
+  return v_purchase_id;
+end;
+$$;
+
+-- Put a user at a VIP level directly (as if their volumes had qualified them).
+create or replace function test_support.set_vip(p_user_id uuid, p_vip_level int) returns void
+language plpgsql as $$
+begin
+  perform event_store.append_events('user-' || p_user_id, 'stream_exists', jsonb_build_array(jsonb_build_object(
+    'type', 'VipLevelChanged',
+    'data', jsonb_build_object('userId', p_user_id, 'fromLevel', (select vip_level from public.users where user_id = p_user_id),
+      'toLevel', p_vip_level))));
+end;
+$$;
+
+-- Ledger invariants: every event's entries sum to zero, and user balances equal the sum of their entries.
+create or replace function test_support.ledger_violations() returns setof text
+language sql stable as $$
+  select format('event %s sums to %s', event_position, sum(amount_minor))
+  from public.ledger_entries group by event_position, currency having sum(amount_minor) <> 0
+  union all
+  select format('user %s %s balance %s but entries sum to %s', a.user_id, k.kind, k.balance, coalesce(e.total, 0))
+  from public.user_accounts a
+  cross join lateral (values ('available', a.available_minor), ('pending', a.pending_minor),
+                             ('in_transit', a.in_transit_minor), ('owed', a.owed_minor)) as k(kind, balance)
+  left join lateral (select sum(amount_minor) as total from public.ledger_entries
+                     where user_id = a.user_id and account = 'user:' || k.kind) e on true
+  where k.balance <> coalesce(e.total, 0)
+$$;

@@ -1,0 +1,209 @@
+-- Purchases, contracts and commissions: the projections of the purchase stream (purchase-<id>).
+create table public.purchases (
+  purchase_id uuid primary key,
+  user_id uuid not null,
+  package_id uuid not null,
+  amount_minor bigint not null,
+  currency text not null,
+  status text not null,
+  stripe_session_id text not null,
+  payment_intent_id text,
+  refunded_minor bigint not null default 0,
+  contract_id uuid,
+  created_at timestamptz not null,
+  paid_at timestamptz,
+  constraint purchases_status_check check (status in ('pending', 'failed', 'paid', 'partially_refunded', 'refunded', 'disputed')),
+  constraint purchases_refunded_range check (refunded_minor between 0 and amount_minor),
+  constraint purchases_stripe_session_key unique (stripe_session_id),
+  constraint purchases_payment_intent_key unique (payment_intent_id)
+);
+comment on table public.purchases is 'One row per Checkout Session started (projection of CheckoutStarted, Purchased, refunds and disputes).';
+create index purchases_user_idx on public.purchases (user_id, created_at desc, purchase_id desc);
+
+create table public.contracts (
+  contract_id uuid primary key,
+  user_id uuid not null,
+  purchase_id uuid not null,
+  package_id uuid not null,
+  principal_minor bigint not null,
+  currency text not null,
+  daily_rate_bps int not null,
+  duration_days int not null,
+  total_yield_minor bigint not null,
+  starts_at timestamptz not null,
+  ends_at timestamptz not null,
+  status text not null default 'active',
+  stopped_at timestamptz,
+  accrued_periods int not null default 0,
+  accrued_minor bigint not null default 0,
+  constraint contracts_status_check check (status in ('active', 'refunded', 'disputed')),
+  constraint contracts_period_order check (ends_at > starts_at),
+  constraint contracts_accrued_range check (accrued_minor between 0 and total_yield_minor)
+);
+comment on table public.contracts is 'What a purchase bought: earnings of total_yield_minor = floor(principal x daily_rate_bps x duration_days / 10000), accrued hourly over [starts_at, ends_at). A refund or dispute stops it at stopped_at.';
+create index contracts_user_idx on public.contracts (user_id, starts_at desc, contract_id desc);
+
+create table public.commissions (
+  commission_id uuid primary key,
+  purchase_id uuid not null,
+  beneficiary_id uuid,
+  level smallint not null,
+  vip_level smallint,
+  rate_bps int not null,
+  amount_minor bigint not null,
+  currency text not null,
+  reason text not null,
+  status text not null,
+  releases_at timestamptz not null,
+  reversed_minor bigint not null default 0,
+  accrued_at timestamptz not null,
+  constraint commissions_status_check check (status in ('pending', 'released', 'reversed', 'platform')),
+  constraint commissions_reversed_range check (reversed_minor between 0 and amount_minor),
+  constraint commissions_level_unique unique (purchase_id, level)
+);
+comment on table public.commissions is 'One row per (purchase, level 1-10). beneficiary_id null: the share went to the platform (reason no_upline or vip_ineligible). Pending until releases_at, then released to available.';
+create index commissions_due_idx on public.commissions (releases_at, commission_id) where status = 'pending';
+create index commissions_beneficiary_idx on public.commissions (beneficiary_id, accrued_at desc) where beneficiary_id is not null;
+
+do $$
+declare t text;
+begin
+  foreach t in array array['public.purchases', 'public.contracts'] loop
+    execute format('alter table %s enable row level security', t);
+    execute format('create policy %s_select_own on %s for select to authenticated using (user_id = (select auth.uid()))',
+      replace(t, 'public.', ''), t);
+    execute format('revoke all on table %s from public, anon, authenticated', t);
+    execute format('grant select on table %s to authenticated, service_role', t);
+    execute format('insert into projections.tables (table_name) values (%L::regclass)', t);
+  end loop;
+end $$;
+alter table public.commissions enable row level security;
+create policy commissions_select_own on public.commissions for select to authenticated
+  using (beneficiary_id = (select auth.uid()));
+revoke all on table public.commissions from public, anon, authenticated;
+grant select on table public.commissions to authenticated, service_role;
+insert into projections.tables (table_name) values ('public.commissions'::regclass);
+
+create function projections.project_checkout(e event_store.events) returns void
+language plpgsql as $$
+begin
+  if e.type = 'CheckoutStarted' then
+    insert into public.purchases (purchase_id, user_id, package_id, amount_minor, currency, status, stripe_session_id, created_at)
+    values ((e.data ->> 'purchaseId')::uuid, (e.data ->> 'userId')::uuid, (e.data ->> 'packageId')::uuid,
+            (e.data ->> 'amountMinor')::bigint, e.data ->> 'currency', 'pending', e.data ->> 'stripeSessionId', e.recorded_at);
+  else -- CheckoutFailed
+    update public.purchases set status = 'failed' where purchase_id = (e.data ->> 'purchaseId')::uuid;
+  end if;
+end;
+$$;
+
+create function projections.project_purchased(e event_store.events) returns void
+language plpgsql as $$
+declare
+  d jsonb := e.data;
+  v_amount bigint := (d ->> 'amountMinor')::bigint;
+  v_buyer uuid := (d ->> 'userId')::uuid;
+begin
+  update public.purchases
+  set status = 'paid', payment_intent_id = d ->> 'paymentIntentId', contract_id = (d ->> 'contractId')::uuid, paid_at = e.recorded_at
+  where purchase_id = (d ->> 'purchaseId')::uuid;
+  insert into public.contracts (contract_id, user_id, purchase_id, package_id, principal_minor, currency, daily_rate_bps,
+    duration_days, total_yield_minor, starts_at, ends_at)
+  values ((d ->> 'contractId')::uuid, v_buyer, (d ->> 'purchaseId')::uuid, (d ->> 'packageId')::uuid, v_amount,
+    d ->> 'currency', (d ->> 'dailyRateBps')::int, (d ->> 'durationDays')::int,
+    v_amount * (d ->> 'dailyRateBps')::bigint * (d ->> 'durationDays')::bigint / 10000,
+    (d ->> 'startsAt')::timestamptz, (d ->> 'endsAt')::timestamptz);
+  perform projections.add_volume(v_buyer, v_amount);
+  perform projections.post_entries(e, jsonb_build_array(
+    money.line('stripe_clearing', -v_amount, null, (d ->> 'purchaseId')::uuid),
+    money.line('revenue', v_amount, null, (d ->> 'purchaseId')::uuid)));
+end;
+$$;
+
+create function projections.project_refund(e event_store.events) returns void
+language plpgsql as $$
+declare
+  d jsonb := e.data;
+  v_purchase public.purchases;
+  v_amount bigint := (d ->> 'amountMinor')::bigint;
+begin
+  update public.purchases
+  set refunded_minor = refunded_minor + v_amount,
+      status = case when e.type = 'PurchaseDisputed' then 'disputed'
+                    when refunded_minor + v_amount = amount_minor then 'refunded'
+                    else 'partially_refunded' end
+  where purchase_id = (d ->> 'purchaseId')::uuid
+  returning * into v_purchase;
+  -- Any refund or dispute stops the contract from that moment (CONTRACT: "stops accruing").
+  update public.contracts
+  set status = case when e.type = 'PurchaseDisputed' then 'disputed' else 'refunded' end,
+      stopped_at = coalesce(stopped_at, e.recorded_at)
+  where contract_id = v_purchase.contract_id;
+  perform projections.add_volume(v_purchase.user_id, -v_amount);
+  perform projections.post_entries(e, jsonb_build_array(
+    money.line('revenue', -v_amount, null, v_purchase.purchase_id),
+    money.line('stripe_clearing', v_amount, null, v_purchase.purchase_id)));
+end;
+$$;
+
+create function projections.project_commission(e event_store.events) returns void
+language plpgsql as $$
+declare
+  d jsonb := e.data;
+  c public.commissions;
+  v_amount bigint := (d ->> 'amountMinor')::bigint;
+begin
+  if e.type = 'CommissionAccrued' then
+    insert into public.commissions (commission_id, purchase_id, beneficiary_id, level, vip_level, rate_bps, amount_minor,
+      currency, reason, status, releases_at, accrued_at)
+    values ((d ->> 'commissionId')::uuid, (d ->> 'purchaseId')::uuid, (d ->> 'beneficiaryId')::uuid, (d ->> 'level')::smallint,
+      (d ->> 'vipLevel')::smallint, (d ->> 'rateBps')::int, v_amount, d ->> 'currency', d ->> 'reason',
+      case when d ->> 'beneficiaryId' is null then 'platform' else 'pending' end, (d ->> 'releasesAt')::timestamptz,
+      e.recorded_at)
+    returning * into c;
+    if c.beneficiary_id is null then
+      perform projections.post_entries(e, jsonb_build_array(
+        money.line('commission_expense', -v_amount, null, c.commission_id),
+        money.line('commission_unassigned', v_amount, null, c.commission_id)));
+    else
+      update public.user_accounts set commission_minor = commission_minor + v_amount where user_id = c.beneficiary_id;
+      perform projections.post_entries(e, jsonb_build_array(
+        money.line('commission_expense', -v_amount, null, c.commission_id),
+        money.line('pending', v_amount, c.beneficiary_id, c.commission_id)));
+    end if;
+  elsif e.type = 'CommissionReleased' then
+    update public.commissions set status = 'released' where commission_id = (d ->> 'commissionId')::uuid returning * into c;
+    perform projections.post_entries(e, jsonb_build_array(
+      money.line('pending', -v_amount, c.beneficiary_id, c.commission_id),
+      money.line('available', v_amount, c.beneficiary_id, c.commission_id)));
+  else -- CommissionReversed
+    update public.commissions
+    set reversed_minor = reversed_minor + v_amount,
+        status = case when reversed_minor + v_amount = amount_minor and status = 'pending' then 'reversed' else status end
+    where commission_id = (d ->> 'commissionId')::uuid
+    returning * into c;
+    if c.beneficiary_id is null then
+      perform projections.post_entries(e, jsonb_build_array(
+        money.line('commission_unassigned', -v_amount, null, c.commission_id),
+        money.line('commission_expense', v_amount, null, c.commission_id)));
+    else
+      update public.user_accounts set commission_minor = commission_minor - v_amount where user_id = c.beneficiary_id;
+      perform projections.post_entries(e, jsonb_build_array(
+        money.line('pending', -(d ->> 'fromPendingMinor')::bigint, c.beneficiary_id, c.commission_id),
+        money.line('available', -(d ->> 'fromAvailableMinor')::bigint, c.beneficiary_id, c.commission_id),
+        money.line('owed', -(d ->> 'owedMinor')::bigint, c.beneficiary_id, c.commission_id),
+        money.line('commission_expense', v_amount, null, c.commission_id)));
+    end if;
+  end if;
+end;
+$$;
+
+insert into projections.handlers (event_type, handler, priority) values
+  ('CheckoutStarted', 'projections.project_checkout(event_store.events)'::regprocedure, 10),
+  ('CheckoutFailed', 'projections.project_checkout(event_store.events)'::regprocedure, 10),
+  ('Purchased', 'projections.project_purchased(event_store.events)'::regprocedure, 10),
+  ('PurchaseRefunded', 'projections.project_refund(event_store.events)'::regprocedure, 10),
+  ('PurchaseDisputed', 'projections.project_refund(event_store.events)'::regprocedure, 10),
+  ('CommissionAccrued', 'projections.project_commission(event_store.events)'::regprocedure, 10),
+  ('CommissionReleased', 'projections.project_commission(event_store.events)'::regprocedure, 10),
+  ('CommissionReversed', 'projections.project_commission(event_store.events)'::regprocedure, 10);

@@ -1,0 +1,51 @@
+-- The holding period: commissions whose releases_at has passed move from pending to available,
+-- exactly once (status re-checked under the users' locks), at most p_limit per call.
+create function money.release_due_commissions(p_now timestamptz default now(), p_limit int default 5000)
+returns int
+language plpgsql as $$
+declare
+  v_ids uuid[];
+  c record;
+  n int := 0;
+begin
+  select array_agg(commission_id) into v_ids from (
+    select commission_id from public.commissions
+    where status = 'pending' and releases_at <= p_now
+    order by releases_at, commission_id
+    limit least(greatest(p_limit, 1), 50000)
+  ) due;
+  if v_ids is null then return 0; end if;
+  perform money.lock_users(array(select distinct beneficiary_id from public.commissions where commission_id = any(v_ids)));
+  for c in
+    select * from public.commissions where commission_id = any(v_ids) and status = 'pending' order by commission_id
+  loop
+    perform event_store.append_events('purchase-' || c.purchase_id, 'stream_exists', jsonb_build_array(jsonb_build_object(
+      'type', 'CommissionReleased',
+      'data', jsonb_build_object('commissionId', c.commission_id, 'amountMinor', c.amount_minor - c.reversed_minor,
+        'currency', c.currency))), jsonb_build_object('actorId', null, 'job', 'release_commissions'));
+    n := n + 1;
+  end loop;
+  return n;
+end;
+$$;
+comment on function money.release_due_commissions(timestamptz, int) is 'Release commissions past their holding period (pg_cron, every minute). Safe to run concurrently and repeatedly.';
+
+create extension if not exists pg_cron;
+
+-- Safe to run twice: unschedule by name, then schedule.
+create function money.schedule_jobs() returns void
+language plpgsql as $$
+declare
+  j record;
+begin
+  for j in select * from (values
+      ('release-commissions', '* * * * *', 'select money.release_due_commissions()'),
+      ('clean-cron-history', '17 3 * * *', $q$delete from cron.job_run_details where end_time < now() - interval '7 days'$q$)
+    ) as t(name, schedule, command)
+  loop
+    perform cron.unschedule(jobid) from cron.job where jobname = j.name;
+    perform cron.schedule(j.name, j.schedule, j.command);
+  end loop;
+end;
+$$;
+select money.schedule_jobs();
