@@ -28,4 +28,7 @@ $$;
 
 create extension if not exists pgcrypto with schema extensions;
 create extension if not exists pgtap with schema extensions;
-alter database postgres set search_path = "$user", public, extensions;
+do $$
+begin
+  execute format('alter database %I set search_path = "$user", public, extensions', current_database());
+end $$;

@@ -23,7 +23,7 @@ comment on column public.user_accounts.owed_minor is 'What clawbacks could not t
 
 create table public.ledger_entries (
   event_position bigint not null,
-  line smallint not null,
+  line int not null,
   account text not null,
   user_id uuid,
   amount_minor bigint not null,
@@ -69,7 +69,7 @@ create function projections.post_entries(e event_store.events, p_lines jsonb) re
 language plpgsql as $$
 declare
   l record;
-  v_line smallint := 0;
+  v_line int := 0;
   v_sum bigint := 0;
   v_after bigint;
   v_currency text := coalesce(e.data ->> 'currency', (money.settings()).currency);

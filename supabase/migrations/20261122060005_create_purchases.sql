@@ -34,13 +34,12 @@ create table public.contracts (
   ends_at timestamptz not null,
   status text not null default 'active',
   stopped_at timestamptz,
-  accrued_periods int not null default 0,
-  accrued_minor bigint not null default 0,
+  stopped_after_periods int,
   constraint contracts_status_check check (status in ('active', 'refunded', 'disputed')),
   constraint contracts_period_order check (ends_at > starts_at),
-  constraint contracts_accrued_range check (accrued_minor between 0 and total_yield_minor)
+  constraint contracts_stop_consistent check ((status = 'active') = (stopped_after_periods is null))
 );
-comment on table public.contracts is 'What a purchase bought: earnings of total_yield_minor = floor(principal x daily_rate_bps x duration_days / 10000), accrued hourly over [starts_at, ends_at). A refund or dispute stops it at stopped_at.';
+comment on table public.contracts is 'What a purchase bought: earnings of total_yield_minor = floor(principal x daily_rate_bps x duration_days / 10000), accrued hourly over [starts_at, ends_at). A refund or dispute stops it at stopped_at, after stopped_after_periods periods. The accrued amount is derived (money.contract_accrued_minor), never stored per period.';
 create index contracts_user_idx on public.contracts (user_id, starts_at desc, contract_id desc);
 
 create table public.commissions (
@@ -135,9 +134,10 @@ begin
   where purchase_id = (d ->> 'purchaseId')::uuid
   returning * into v_purchase;
   -- Any refund or dispute stops the contract from that moment (CONTRACT: "stops accruing").
-  update public.contracts
+  update public.contracts c
   set status = case when e.type = 'PurchaseDisputed' then 'disputed' else 'refunded' end,
-      stopped_at = coalesce(stopped_at, e.recorded_at)
+      stopped_at = coalesce(c.stopped_at, e.recorded_at),
+      stopped_after_periods = coalesce(c.stopped_after_periods, money.contract_periods_accrued(c.starts_at, c.ends_at, null))
   where contract_id = v_purchase.contract_id;
   perform projections.add_volume(v_purchase.user_id, -v_amount);
   perform projections.post_entries(e, jsonb_build_array(

@@ -3,10 +3,14 @@
 --
 -- Errors: MO404 unknown or retired package.
 
--- Locks the given users' rows in id order (deadlock-free) before a command appends money events.
+-- Every command that moves money calls this before appending. It first takes the earnings lock in
+-- shared mode (the hourly earnings run takes it exclusively: it waits for commands in flight, and new
+-- ones wait for it, so no money event lands in the middle of a period's accrual), then locks the
+-- users' rows in id order (deadlock-free).
 create function money.lock_users(p_user_ids uuid[]) returns void
 language sql as $$
-  select 1 from public.users where user_id = any(p_user_ids) order by user_id for update
+  select pg_advisory_xact_lock_shared(hashtextextended('accrue:earnings', 0));
+  select 1 from public.users where user_id = any(p_user_ids) order by user_id for update;
 $$;
 
 -- A refund and the purchase it refunds may arrive at once in either order; both paths take this lock

@@ -30,7 +30,14 @@ end;
 $$;
 comment on function money.release_due_commissions(timestamptz, int) is 'Release commissions past their holding period (pg_cron, every minute). Safe to run concurrently and repeatedly.';
 
-create extension if not exists pg_cron;
+-- pg_cron lives in one database per cluster (cron.database_name; on Supabase, postgres). Elsewhere
+-- (a scratch test database, say) the jobs are simply not scheduled.
+do $$
+begin
+  create extension if not exists pg_cron;
+exception when others then
+  raise notice 'pg_cron is not available in this database (%): periodic jobs are not scheduled', sqlerrm;
+end $$;
 
 -- Safe to run twice: unschedule by name, then schedule.
 create function money.schedule_jobs() returns void
@@ -38,6 +45,7 @@ language plpgsql as $$
 declare
   j record;
 begin
+  if to_regnamespace('cron') is null then return; end if;
   for j in select * from (values
       ('release-commissions', '* * * * *', 'select money.release_due_commissions()'),
       ('clean-cron-history', '17 3 * * *', $q$delete from cron.job_run_details where end_time < now() - interval '7 days'$q$)

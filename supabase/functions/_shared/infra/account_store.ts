@@ -74,7 +74,7 @@ export function listContracts(sql: Sql, userId: string, limit: number, after: Co
   return sql<ContractView[]>`
     select contract_id as id, purchase_id as "purchaseId", package_id as "packageId", principal_minor as "principalMinor",
            currency, daily_rate_bps as "dailyRateBps", duration_days as "durationDays",
-           total_yield_minor as "totalYieldMinor", accrued_minor as "accruedMinor",
+           total_yield_minor as "totalYieldMinor", money.accrued_after_periods(total_yield_minor, money.contract_periods_accrued(starts_at, ends_at, stopped_after_periods), duration_days) as "accruedMinor",
            money.rfc3339(starts_at) as "startsAt", money.rfc3339(ends_at) as "endsAt",
            case when status = 'active' and ends_at <= ${now} then 'completed' else status end as status,
            money.rfc3339(stopped_at) as "stoppedAt"
