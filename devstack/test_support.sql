@@ -49,7 +49,7 @@ end;
 $$;
 
 -- Start a checkout and complete it as a verified Stripe webhook would. Returns the purchase id.
-create or replace function test_support.buy(p_user_id uuid, p_package_id uuid, p_now timestamptz default now()) returns uuid
+create or replace function test_support.buy(p_user_id uuid, p_package_id uuid, p_now timestamptz default null) returns uuid
 language plpgsql as $$
 declare
   v_purchase_id uuid := gen_random_uuid();

@@ -53,7 +53,7 @@ $$;
 -- purchased | duplicate | unknown_purchase | amount_mismatch.
 create function money.complete_purchase(
   p_purchase_id uuid, p_payment_intent_id text, p_amount_minor bigint, p_currency text,
-  p_metadata jsonb default '{}'::jsonb, p_now timestamptz default now()
+  p_metadata jsonb default '{}'::jsonb, p_now timestamptz default null
 ) returns text
 language plpgsql as $$
 declare
@@ -61,7 +61,8 @@ declare
   v_package public.packages;
   v_ancestors uuid[];
   v_hold_days int := (money.settings()).commission_hold_days;
-  v_starts_at timestamptz := date_trunc('hour', p_now) + interval '1 hour';
+  v_now timestamptz;
+  v_starts_at timestamptz;
   v_events jsonb;
   v_refund record;
 begin
@@ -74,6 +75,10 @@ begin
   select coalesce(ancestor_ids, '{}') into v_ancestors from public.referral_uplines where user_id = v_purchase.user_id;
   perform money.lock_users(v_ancestors || v_purchase.user_id);
   select * into v_package from public.packages where package_id = v_purchase.package_id;
+  -- The clock is read after the earnings lock: an earnings run either finished before now (and so
+  -- accrued no period this contract is in) or starts after we commit (and sees the contract).
+  v_now := coalesce(p_now, clock_timestamp());
+  v_starts_at := date_trunc('hour', v_now) + interval '1 hour';
 
   -- The contract starts at the next full hour, so it holds exactly duration_days x 24 periods.
   v_events := jsonb_build_array(jsonb_build_object('type', 'Purchased', 'data', jsonb_build_object(
@@ -90,7 +95,7 @@ begin
       'beneficiaryId', case when c.earned then c.upline_id end,
       'level', c.level, 'vipLevel', c.vip_level, 'rateBps', c.rate_bps,
       'amountMinor', v_purchase.amount_minor * c.rate_bps / 10000, 'currency', v_purchase.currency,
-      'releasesAt', money.rfc3339(p_now + make_interval(days => v_hold_days)),
+      'releasesAt', money.rfc3339(v_now + make_interval(days => v_hold_days)),
       'reason', case when c.upline_id is null then 'no_upline' when c.earned then 'earned' else 'vip_ineligible' end))
     order by c.level)
   into v_events

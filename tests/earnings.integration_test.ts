@@ -1,0 +1,140 @@
+// Exactly once per period, against real concurrency and a real crash. Each test owns a scratch
+// database: the earnings watermark is global, and these tests commit.
+import assert from "node:assert/strict";
+import { createSql, type Sql } from "../supabase/functions/_shared/infra/db.ts";
+import { scratchDatabase } from "./scratch_db.ts";
+
+type Fixture = { sql: Sql; url: string; drop: () => Promise<void> };
+
+async function fixture(poolSize = 12): Promise<Fixture> {
+  const db = await scratchDatabase();
+  return { ...db, sql: createSql(db.url, poolSize) };
+}
+
+async function close(f: Fixture) {
+  await f.sql.end();
+  await f.drop();
+}
+
+/** Users each holding contracts bought `hoursAgo` hours ago (so a few periods are due now). */
+async function contracts(sql: Sql, users: number, perUser: number, hoursAgo: number) {
+  await sql`
+    with p as (select test_support.package(123457, 77, 5) as id),
+         u as (select test_support.register() as id from generate_series(1, ${users}))
+    select test_support.buy(u.id, p.id, now() - make_interval(hours => ${hoursAgo}))
+    from u, p, generate_series(1, ${perUser})`;
+}
+
+/** Every figure must equal what the contract terms say for the periods accrued. */
+async function assertExactlyOnce(sql: Sql) {
+  const [check] = await sql<{ streams: number; events: number; wrong_users: number; watermark_ok: boolean }[]>`
+    select (select count(distinct stream_id) from event_store.events where type = 'EarningsAccrued')::int as streams,
+           (select count(*) from event_store.events where type = 'EarningsAccrued')::int as events,
+           (select count(*) from (
+              select a.user_id from public.user_accounts a
+              left join (select user_id,
+                           sum(money.accrued_after_periods(total_yield_minor,
+                               greatest(0, floor(extract(epoch from money.earnings_watermark() - starts_at) / 3600))::int,
+                               duration_days)) as expected
+                         from public.contracts group by user_id) c using (user_id)
+              where a.earned_minor <> coalesce(c.expected, 0)
+                 or a.earned_minor <> (select coalesce(sum(amount_minor), 0) from public.ledger_entries l
+                                       where l.user_id = a.user_id and l.event_type = 'EarningsAccrued')) w)::int as wrong_users,
+           money.earnings_watermark() = date_trunc('hour', now()) as watermark_ok`;
+  assert.equal(check!.events, check!.streams, "one EarningsAccrued per period stream");
+  assert.ok(check!.events > 0);
+  assert.equal(check!.wrong_users, 0, "every user earned exactly floor(T k / N) per contract, once");
+  assert.ok(check!.watermark_ok, "every due period is accrued");
+  const [rebuild] = await sql`select count(*)::int as n from projections.verify_rebuild()`;
+  assert.equal(rebuild!.n, 0, "a rebuild gives the same rows");
+}
+
+Deno.test("ten concurrent runs accrue every period exactly once", async () => {
+  const f = await fixture();
+  try {
+    await contracts(f.sql, 40, 3, 6);
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () => f.sql<{ r: { periods: number } }[]>`select money.run_earnings_job() as r`),
+    );
+    const periods = results.map(([row]) => row!.r.periods).sort((a, b) => b - a);
+    assert.ok(periods[0]! >= 5, "one run did the due periods");
+    assert.deepEqual(periods.slice(1), new Array(9).fill(0), "the nine others found nothing due");
+    await assertExactlyOnce(f.sql);
+    const [runs] = await f.sql`select count(*)::int as n from money.earnings_runs where status = 'succeeded'`;
+    assert.equal(runs!.n, 1, "the run history shows the one run that accrued");
+  } finally {
+    await close(f);
+  }
+});
+
+Deno.test("a run whose backend is SIGKILLed halfway leaves nothing, and the next run does it all once", async () => {
+  const f = await fixture();
+  try {
+    await contracts(f.sql, 20, 2, 4);
+    const victim = await f.sql.reserve();
+    const [backend] = await victim`select pg_backend_pid() as pid`;
+    await victim`begin`;
+    const [partial] = await victim<{ r: { periods: number } }[]>`select money.accrue_due_earnings() as r`;
+    assert.ok(partial!.r.periods >= 3, "the doomed run accrued periods, uncommitted");
+    Deno.kill(backend!.pid, "SIGKILL");
+    victim.release();
+    // Postgres restarts every backend after one is killed; wait until it accepts connections again.
+    let after: Sql | undefined;
+    for (let i = 0; i < 100 && !after; i++) {
+      const probe = createSql(f.url, 2);
+      try {
+        await probe`select 1`;
+        after = probe;
+      } catch {
+        await probe.end();
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+    assert.ok(after, "Postgres came back");
+    const [none] = await after`select count(*)::int as n from event_store.events where type = 'EarningsAccrued'`;
+    assert.equal(none!.n, 0, "nothing of the killed run is visible");
+    await after`select money.run_earnings_job()`;
+    await assertExactlyOnce(after);
+    await after.end();
+  } finally {
+    await close(f);
+  }
+});
+
+Deno.test("a purchase committing while a run holds the lock lands in exactly one period", async () => {
+  const f = await fixture();
+  try {
+    await contracts(f.sql, 5, 1, 3);
+    const [pkg] = await f.sql<{ id: string; buyer: string }[]>`
+      select package_id as id, test_support.register() as buyer from public.packages limit 1`;
+    const purchaseId = crypto.randomUUID();
+    await f.sql`select money.start_checkout(${purchaseId}, ${pkg!.buyer}, ${pkg!.id}, ${"cs_race_" + purchaseId})`;
+
+    // The run holds the earnings lock (uncommitted); the purchase must wait for it.
+    const run = await f.sql.reserve();
+    await run`begin`;
+    await run`select money.accrue_due_earnings()`;
+    let purchased = false;
+    const purchase = f.sql`select money.complete_purchase(${purchaseId}, ${"pi_race_" + purchaseId}, 123457, 'USD')`
+      .then(() => (purchased = true));
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(purchased, false, "the purchase waits for the run");
+    await run`commit`;
+    run.release();
+    await purchase;
+
+    // Hours later (injected clock), the contract has accrued each of its periods once.
+    const [contract] = await f.sql<{ starts_at: Date }[]>`select starts_at from public.contracts where purchase_id = ${purchaseId}`;
+    const later = new Date(contract!.starts_at.getTime() + 3 * 3600_000);
+    await f.sql`select money.accrue_due_earnings(${later})`;
+    await f.sql`select money.accrue_due_earnings(${later})`;
+    const [earned] = await f.sql<{ earned: number; expected: number }[]>`
+      select a.earned_minor as earned, money.accrued_after_periods(c.total_yield_minor, 3, c.duration_days) as expected
+      from public.user_accounts a join public.contracts c using (user_id) where c.purchase_id = ${purchaseId}`;
+    assert.equal(earned!.earned, earned!.expected);
+    const [rebuild] = await f.sql`select count(*)::int as n from projections.verify_rebuild()`;
+    assert.equal(rebuild!.n, 0);
+  } finally {
+    await close(f);
+  }
+});
