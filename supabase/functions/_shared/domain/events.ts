@@ -93,6 +93,9 @@ export const eventSchemas = {
   KycApproved: { version: 1, data: z.strictObject({ caseId: id, userId: id, adminId: id }) },
   KycRejected: { version: 1, data: z.strictObject({ caseId: id, userId: id, adminId: id, final: z.boolean() }) },
   KycResubmissionRequested: { version: 1, data: z.strictObject({ caseId: id, userId: id, adminId: id }) },
+  /** Not in the contract's list: an approval withdrawn later (final: no new submission allowed).
+   * KYC events carry ids and flags only: reasons and notes an admin typed live in private.kyc_decisions. */
+  KycApprovalRevoked: { version: 1, data: z.strictObject({ caseId: id, userId: id, adminId: id, final: z.boolean() }) },
   WithdrawalRequested: { version: 1, data: z.strictObject({ withdrawalId: id, userId: id, amountMinor, currency }) },
   WithdrawalApproved: { version: 1, data: z.strictObject({ withdrawalId: id, adminId: id }) },
   WithdrawalRejected: { version: 1, data: z.strictObject({ withdrawalId: id, adminId: id }) },
