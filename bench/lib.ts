@@ -27,7 +27,7 @@ export function result(
   fields: Omit<BenchResult, "ratio" | "target_ratio" | "passed" | "date"> & { target: Target; extraChecks?: boolean },
 ): BenchResult {
   const { target, extraChecks = true, ...rest } = fields;
-  const ratio = Math.round((fields.value / fields.baseline_value) * 1000) / 1000;
+  const ratio = Number((fields.value / fields.baseline_value).toPrecision(3));
   const withinRatio = target.meaning === ">=" ? ratio >= target.ratio : ratio <= target.ratio;
   return {
     ...rest,
