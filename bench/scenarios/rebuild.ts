@@ -23,7 +23,7 @@ export async function run(): Promise<BenchResult> {
     await sql`select money.release_due_commissions(now() + interval '1 year', 50000)`;
     await sql`select money.accrue_due_earnings()`;
     await sql`vacuum analyze`.simple();
-    const [{ events }] = (await sql<{ events: number }[]>`select count(*)::int as events from event_store.events`) as [{ events: number }];
+    const events = (await sql<{ n: number }[]>`select count(*)::int as n from event_store.events`)[0]!.n;
 
     const baselineStarted = performance.now();
     await sql`create table bench_events_copy as select * from event_store.events`;
