@@ -1,7 +1,7 @@
 # The local stack: Postgres 15 (pg_cron, pgTAP) in a project-local cluster, Redis behind an
 # Upstash-REST endpoint, and the functions gateway. Sourced by ./dev; every step is safe to repeat.
 
-: "${API_PORT:=54321}" "${DB_PORT:=54322}" "${REDIS_PORT:=54379}" "${UPSTASH_PROXY_PORT:=54380}"
+: "${API_PORT:=54321}" "${DB_PORT:=54322}" "${REDIS_PORT:=54379}" "${UPSTASH_PROXY_PORT:=54380}" "${STRIPE_API_PORT:=54381}"
 STATE_DIR="$ROOT/.local"
 RUN_DIR="$STATE_DIR/run"
 LOG_DIR="$STATE_DIR/log"
@@ -159,9 +159,18 @@ stack_env() {
   # The local stack's JWT secret is the one `supabase start` uses; production sets its own.
   : "${JWT_SECRET:=super-secret-jwt-token-with-at-least-32-characters-long}"
   : "${STRIPE_WEBHOOK_SECRET:=whsec_local_development_secret}"
+  # No Stripe account locally: API calls go to devstack/fake_stripe_api.ts unless a real key is set.
+  if [[ -n ${STRIPE_SECRET_KEY:-} && $STRIPE_SECRET_KEY != sk_test_local ]]; then LOCAL_STRIPE=0; else
+    LOCAL_STRIPE=1
+    STRIPE_SECRET_KEY=sk_test_local
+    STRIPE_API_BASE="http://127.0.0.1:$STRIPE_API_PORT"
+  fi
   : "${API_URL:=http://127.0.0.1:$API_PORT}"
   export DATABASE_URL UPSTASH_REDIS_REST_URL UPSTASH_REDIS_REST_TOKEN REDIS_URL LOCAL_DB LOCAL_REDIS \
-    JWT_SECRET STRIPE_WEBHOOK_SECRET API_URL API_PORT DB_PORT REDIS_PORT UPSTASH_PROXY_PORT
+    JWT_SECRET STRIPE_WEBHOOK_SECRET API_URL API_PORT DB_PORT REDIS_PORT UPSTASH_PROXY_PORT \
+    LOCAL_STRIPE STRIPE_SECRET_KEY STRIPE_API_PORT
+  [[ -n ${STRIPE_API_BASE:-} ]] && export STRIPE_API_BASE
+  return 0
 }
 
 stack_up() {
@@ -177,6 +186,10 @@ stack_up() {
     fi
     spawn upstash-proxy "$DENO" run -A "$ROOT/devstack/upstash_proxy.ts"
   fi
+  if [[ $LOCAL_STRIPE == 1 ]] && ! is_running fake-stripe-api; then
+    spawn fake-stripe-api "$DENO" run -A "$ROOT/devstack/fake_stripe_api.ts"
+    wait_for_port "$STRIPE_API_PORT" 30 || die "the fake Stripe API did not start; see $LOG_DIR/fake-stripe-api.log"
+  fi
   spawn gateway "$DENO" run -A "$ROOT/devstack/gateway.ts"
   wait_for_url "$API_URL/functions/v1/health" 120 ||
     die "the gateway did not become healthy; see $LOG_DIR/gateway.log and $LOG_DIR/upstash-proxy.log"
@@ -185,6 +198,7 @@ stack_up() {
 
 stack_down() {
   stop_process gateway
+  stop_process fake-stripe-api
   stop_process upstash-proxy
   stop_process redis
   pg_stop
