@@ -147,3 +147,28 @@ export async function startServer(script: string, env: Record<string, string>, r
 }
 
 export const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
+
+/** A gateway of our own for one scenario (its own port and configuration), stopped by the caller. */
+export function startGateway(port: number, env: Record<string, string>): Promise<Deno.ChildProcess> {
+  return startServer(
+    new URL("../devstack/gateway.ts", import.meta.url).pathname,
+    { ...Deno.env.toObject(), LOG_LEVEL: "silent", API_PORT: String(port), ...env },
+    `http://127.0.0.1:${port}/functions/v1/health`,
+  );
+}
+
+export async function stop(child: Deno.ChildProcess): Promise<void> {
+  child.kill();
+  await child.status;
+}
+
+/** Signs up a fresh user through a gateway and returns the access token. */
+export async function signupToken(apiUrl: string): Promise<string> {
+  const res = await fetch(`${apiUrl}/functions/v1/auth/signup`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-forwarded-for": `203.0.113.${Math.floor(Math.random() * 250) + 1}` },
+    body: JSON.stringify({ email: `bench-${crypto.randomUUID()}@example.com`, password: "correct horse battery" }),
+  });
+  if (res.status !== 201) throw new Error(`signup failed: ${res.status} ${await res.text()}`);
+  return (await res.json()).accessToken;
+}

@@ -25,10 +25,18 @@ const payloadSchema = z.object({
   session_id: z.uuid(),
 });
 
-const keyCache = new Map<string, Uint8Array>();
-function keyOf(secret: string): Uint8Array {
+// Imported once per secret: handing jose raw bytes makes it import a CryptoKey on every call, which
+// was most of a verification's cost.
+const keyCache = new Map<string, Promise<CryptoKey>>();
+function keyOf(secret: string): Promise<CryptoKey> {
   let key = keyCache.get(secret);
-  if (!key) keyCache.set(secret, key = new TextEncoder().encode(secret));
+  if (!key) {
+    key = crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [
+      "sign",
+      "verify",
+    ]);
+    keyCache.set(secret, key);
+  }
   return key;
 }
 
@@ -46,7 +54,7 @@ export async function signAccessToken(claims: AccessClaims, config: TokenConfig,
     .setIssuer(config.jwtIssuer)
     .setIssuedAt(issuedAtSeconds)
     .setExpirationTime(issuedAtSeconds + config.accessTokenTtlSeconds)
-    .sign(keyOf(config.jwtSecret));
+    .sign(await keyOf(config.jwtSecret));
 }
 
 /** Throws AccessTokenError("expired") for a genuine but expired token, ("invalid") for anything else. */
@@ -57,7 +65,7 @@ export async function verifyAccessToken(
 ): Promise<AccessClaims> {
   let payload: unknown;
   try {
-    ({ payload } = await jwtVerify(token, keyOf(config.jwtSecret), {
+    ({ payload } = await jwtVerify(token, await keyOf(config.jwtSecret), {
       algorithms: [ALGORITHM],
       audience: config.jwtAudience,
       issuer: config.jwtIssuer,
