@@ -88,3 +88,46 @@ language sql stable as $$
                      where user_id = a.user_id and account = 'user:' || k.kind) e on true
   where k.balance <> coalesce(e.total, 0)
 $$;
+
+-- An approved KYC case for the user (KycSubmitted then KycApproved, as the kyc commands append them).
+-- Returns the case id.
+create or replace function test_support.approve_kyc(p_user_id uuid) returns uuid
+language plpgsql as $$
+declare
+  v_case_id uuid := gen_random_uuid();
+  v_admin_id uuid := gen_random_uuid();
+begin
+  perform event_store.append_events('kyc-' || v_case_id, 'no_stream', jsonb_build_array(
+    jsonb_build_object('type', 'KycSubmitted', 'data', jsonb_build_object('caseId', v_case_id, 'userId', p_user_id,
+      'documents', jsonb_build_array(jsonb_build_object('documentId', gen_random_uuid(), 'sha256', repeat('a', 64))))),
+    jsonb_build_object('type', 'KycApproved', 'data', jsonb_build_object('caseId', v_case_id, 'userId', p_user_id,
+      'adminId', v_admin_id))));
+  return v_case_id;
+end;
+$$;
+
+create or replace function test_support.revoke_kyc(p_case_id uuid) returns void
+language plpgsql as $$
+begin
+  perform event_store.append_events('kyc-' || p_case_id, 'stream_exists', jsonb_build_array(jsonb_build_object(
+    'type', 'KycApprovalRevoked', 'data', jsonb_build_object('caseId', p_case_id,
+      'userId', (select user_id from public.kyc_cases where case_id = p_case_id), 'adminId', gen_random_uuid(), 'final', false))));
+end;
+$$;
+
+-- Credits a user's available balance as a released commission would (a purchase under them by a
+-- fresh buyer, released at once). Returns the amount credited.
+create or replace function test_support.fund(p_user_id uuid, p_price_minor bigint default 100000) returns bigint
+language plpgsql as $$
+declare
+  v_buyer uuid := test_support.register(p_user_id);
+  v_before bigint := (select available_minor from public.user_accounts where user_id = p_user_id);
+begin
+  if (select vip_level from public.users where user_id = p_user_id) < 1 then
+    perform test_support.set_vip(p_user_id, 1);
+  end if;
+  perform test_support.buy(v_buyer, test_support.package(p_price_minor, 100, 30));
+  perform money.release_due_commissions(now() + interval '1 year', 50000);
+  return (select available_minor from public.user_accounts where user_id = p_user_id) - v_before;
+end;
+$$;
