@@ -4,7 +4,7 @@ import { fn } from "./support.ts";
 
 /** Every route that takes a JSON body. Add new ones here. */
 const JSON_ROUTES = ["auth/signup", "auth/login", "auth/refresh"];
-const FUNCTIONS = ["health", "auth", "account"];
+const FUNCTIONS = ["health", "auth", "account", "withdrawals"];
 
 async function expectProblem(res: Response, status: number, code: string) {
   const text = await res.text();
