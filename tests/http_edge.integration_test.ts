@@ -4,7 +4,9 @@ import { fn } from "./support.ts";
 
 /** Every route that takes a JSON body. Add new ones here. */
 const JSON_ROUTES = ["auth/signup", "auth/login", "auth/refresh"];
-const FUNCTIONS = ["health", "auth", "account", "withdrawals"];
+/** Routes that take a JSON body from a signed-in user (the test signs up one). Add new ones here. */
+const USER_JSON_ROUTES = ["purchases"];
+const FUNCTIONS = ["health", "auth", "account", "withdrawals", "packages", "purchases", "stripe-webhook"];
 
 async function expectProblem(res: Response, status: number, code: string) {
   const text = await res.text();
@@ -17,10 +19,47 @@ async function expectProblem(res: Response, status: number, code: string) {
 for (const route of JSON_ROUTES) {
   Deno.test(`POST ${route} with garbage gets 4xx problems`, async () => {
     const post = (body: BodyInit, type = "application/json") =>
-      fetch(fn(route), { method: "POST", body, headers: { "content-type": type, "x-forwarded-for": "198.51.100.77" } });
+      fetch(fn(route), {
+        method: "POST",
+        body,
+        headers: { "content-type": type, "x-forwarded-for": "198.51.100.77" },
+      });
     await expectProblem(await post("{oops"), 400, "invalid_json");
     await expectProblem(await post("hello", "text/plain"), 415, "unsupported_media_type");
-    await expectProblem(await post(JSON.stringify({ x: "y".repeat(2 * 1024 * 1024) })), 413, "payload_too_large");
+    await expectProblem(
+      await post(JSON.stringify({ x: "y".repeat(2 * 1024 * 1024) })),
+      413,
+      "payload_too_large",
+    );
+    await expectProblem(await post("null"), 400, "validation_failed");
+  });
+}
+
+for (const route of USER_JSON_ROUTES) {
+  Deno.test(`POST ${route} with garbage from a signed-in user gets 4xx problems`, async () => {
+    const ip = `10.77.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}`;
+    const signup = await fetch(fn("auth/signup"), {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-forwarded-for": ip },
+      body: JSON.stringify({
+        email: `edge-${crypto.randomUUID()}@example.com`,
+        password: "correct horse battery staple",
+      }),
+    });
+    const { accessToken } = await signup.json();
+    const post = (body: BodyInit, type = "application/json") =>
+      fetch(fn(route), {
+        method: "POST",
+        body,
+        headers: { "content-type": type, "x-forwarded-for": ip, authorization: `Bearer ${accessToken}` },
+      });
+    await expectProblem(await post("{oops"), 400, "invalid_json");
+    await expectProblem(await post("hello", "text/plain"), 415, "unsupported_media_type");
+    await expectProblem(
+      await post(JSON.stringify({ x: "y".repeat(2 * 1024 * 1024) })),
+      413,
+      "payload_too_large",
+    );
     await expectProblem(await post("null"), 400, "validation_failed");
   });
 }

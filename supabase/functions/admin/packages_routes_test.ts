@@ -26,7 +26,11 @@ async function post(path: string, opts: { token?: string; body?: unknown; raw?: 
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
   if (opts.key) headers["idempotency-key"] = opts.key;
   const body = opts.raw ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body));
-  return reply(await app(new Request(`http://localhost/admin${path}`, { method: "POST", headers, ...(body ? { body } : {}) })));
+  return reply(
+    await app(
+      new Request(`http://localhost/admin${path}`, { method: "POST", headers, ...(body ? { body } : {}) }),
+    ),
+  );
 }
 
 Deno.test("admin package routes", async (t) => {
@@ -35,16 +39,19 @@ Deno.test("admin package routes", async (t) => {
     const admin = await tokenFor(adminId, "admin");
     const user = await tokenFor(await newUser(sql), "user");
 
-    await t.step("an admin publishes a package: 201, active, and the event names who and which request", async () => {
-      const res = await post("/packages", { token: admin, body: good });
-      assert.equal(res.status, 201, JSON.stringify(res.body));
-      assert.deepEqual({ ...res.body, id: undefined }, { ...good, id: undefined, status: "active" });
-      const [event] = await sql`
+    await t.step(
+      "an admin publishes a package: 201, active, and the event names who and which request",
+      async () => {
+        const res = await post("/packages", { token: admin, body: good });
+        assert.equal(res.status, 201, JSON.stringify(res.body));
+        assert.deepEqual({ ...res.body, id: undefined }, { ...good, id: undefined, status: "active" });
+        const [event] = await sql`
         select type, metadata from event_store.events where stream_id = ${"package-" + res.body.id}`;
-      assert.equal(event!.type, "PackagePublished");
-      assert.equal(event!.metadata.actorId, adminId);
-      assert.equal(event!.metadata.requestId, res.headers.get("x-request-id"));
-    });
+        assert.equal(event!.type, "PackagePublished");
+        assert.equal(event!.metadata.actorId, adminId);
+        assert.equal(event!.metadata.requestId, res.headers.get("x-request-id"));
+      },
+    );
 
     await t.step("anonymous is 401, a non-admin 403", async () => {
       assert.equal((await post("/packages", { body: good })).status, 401);
@@ -105,7 +112,9 @@ Deno.test("admin package routes", async (t) => {
       assert.equal(retired.status, 200);
       assert.equal(retired.body.status, "retired");
       const [event] = await sql`
-        select metadata from event_store.events where stream_id = ${"package-" + published.body.id} and type = 'PackageRetired'`;
+        select metadata from event_store.events where stream_id = ${
+        "package-" + published.body.id
+      } and type = 'PackageRetired'`;
       assert.equal(event!.metadata.actorId, adminId);
       const twice = await post(`/packages/${published.body.id}/retire`, { token: admin });
       assert.equal(twice.status, 409);
