@@ -12,6 +12,7 @@ import { documentStorageFromEnv } from "../_shared/infra/document_storage/from_e
 import { redis } from "../_shared/infra/redis.ts";
 import { uploadLimitsFromEnv } from "../kyc/upload_limits.ts";
 import { kycRoutes } from "./kyc_routes.ts";
+import { packageRoutes } from "./packages_routes.ts";
 
 export type AdminDeps = {
   sql: () => Sql;
@@ -33,6 +34,7 @@ export function createAdminHandler(deps: AdminDeps) {
   const routeDeps: AdminRouteDeps = { ...deps, now, guard: createUserGuard({ ...deps, now }) };
   const routes: Route[] = [
     ...kycRoutes(routeDeps),
+    ...packageRoutes(routeDeps),
   ];
   return createApp({ functionName: "admin", routes });
 }
