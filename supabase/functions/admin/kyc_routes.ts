@@ -44,7 +44,11 @@ type DecisionInput = {
 
 function checkDecision(input: DecisionInput, ctx: z.RefinementCtx): void {
   if (input.decision !== "approve" && input.reason === undefined) {
-    ctx.addIssue({ code: "custom", path: ["reason"], message: "The user is told why: required unless approving." });
+    ctx.addIssue({
+      code: "custom",
+      path: ["reason"],
+      message: "The user is told why: required unless approving.",
+    });
   }
   if (input.decision === "approve" && input.reason !== undefined) {
     ctx.addIssue({ code: "custom", path: ["reason"], message: "An approval has no reason; use note." });
@@ -64,7 +68,12 @@ const bulkBody = z.strictObject({
 });
 
 export function kycRoutes(deps: AdminRouteDeps): Route[] {
-  async function decide(caseId: string, input: DecisionInput, admin: AuthUser, requestId: string): Promise<DecisionResult> {
+  async function decide(
+    caseId: string,
+    input: DecisionInput,
+    admin: AuthUser,
+    requestId: string,
+  ): Promise<DecisionResult> {
     const sql = deps.sql();
     const state = await loadCase(sql, caseId);
     if (!state) throw problems.notFound("No such KYC case.");
@@ -76,7 +85,10 @@ export function kycRoutes(deps: AdminRouteDeps): Route[] {
     });
     if (!decided.ok) {
       if (decided.refusal === "own_case") throw problems.forbidden("Nobody decides their own KYC case.");
-      throw problems.unprocessable("invalid_state", `A case that is ${state.status} cannot take "${input.decision}".`);
+      throw problems.unprocessable(
+        "invalid_state",
+        `A case that is ${state.status} cannot take "${input.decision}".`,
+      );
     }
     try {
       return await recordDecision(sql, {
@@ -95,9 +107,15 @@ export function kycRoutes(deps: AdminRouteDeps): Route[] {
   }
 
   async function list(ctx: Context): Promise<Response> {
-    const { status } = parseInput(statusQuery, { ...(ctx.url.searchParams.has("status") ? { status: ctx.url.searchParams.get("status") } : {}) });
+    const { status } = parseInput(statusQuery, {
+      ...(ctx.url.searchParams.has("status") ? { status: ctx.url.searchParams.get("status") } : {}),
+    });
     const page = readPage(ctx.url, caseKey as z.ZodType<CaseKey>, ["status"]);
-    const rows = await listCases(deps.sql(), { status: status ?? null, limit: page.limit, after: page.after });
+    const rows = await listCases(deps.sql(), {
+      status: status ?? null,
+      limit: page.limit,
+      after: page.after,
+    });
     const { items, nextCursor } = toPage(rows, page.limit, (row): CaseKey => [row.position, row.caseId]);
     return json({ items: items.map(({ position: _position, ...item }) => item), nextCursor });
   }
@@ -115,7 +133,9 @@ export function kycRoutes(deps: AdminRouteDeps): Route[] {
         ...(await storage.link(storageKey, deps.linkTtlSeconds)),
       })));
     } catch (error) {
-      if (error instanceof DocumentStorageError) throw problems.unavailable("Document storage is unavailable.");
+      if (error instanceof DocumentStorageError) {
+        throw problems.unavailable("Document storage is unavailable.");
+      }
       throw error;
     }
     return json({ ...detail, documents });
@@ -138,7 +158,11 @@ export function kycRoutes(deps: AdminRouteDeps): Route[] {
       } catch (error) {
         const problem: Problem = toProblem(error);
         if (problem.status === 500) throw error; // a bug: the whole request is a logged 500
-        results.push({ caseId, status: problem.status, error: { code: problem.code, detail: problem.detail } });
+        results.push({
+          caseId,
+          status: problem.status,
+          error: { code: problem.code, detail: problem.detail },
+        });
       }
     }
     return json({ results });

@@ -11,7 +11,12 @@ import { type TokenConfig, tokenConfigFromEnv } from "../_shared/auth/config.ts"
 import { createUserGuard, userRoute } from "../_shared/auth/guard.ts";
 import type { AuthUser } from "../_shared/auth/require_user.ts";
 import { extensionOf } from "../_shared/domain/kyc/document_type.ts";
-import { canResubmit, decideSubmission, publicStatus, type SubmitRefusal } from "../_shared/domain/kyc/kyc_case.ts";
+import {
+  canResubmit,
+  decideSubmission,
+  publicStatus,
+  type SubmitRefusal,
+} from "../_shared/domain/kyc/kyc_case.ts";
 import { type Context, createApp, json } from "../_shared/http/app.ts";
 import { type ClientIpConfig, clientIpConfigFromEnv } from "../_shared/http/client_ip.ts";
 import { Problem, problems } from "../_shared/http/problem.ts";
@@ -95,7 +100,9 @@ export function createKycHandler(deps: KycDeps) {
       });
       return json(result, 202);
     } catch (error) {
-      await storage.remove(stored.map((d) => d.storageKey)).catch((cleanup) => logCleanupFailure(cleanup, caseId));
+      await storage.remove(stored.map((d) => d.storageKey)).catch((cleanup) =>
+        logCleanupFailure(cleanup, caseId)
+      );
       if (error instanceof KycStoreError) {
         if (error.refusal === "case_exists" && idempotencyKey) {
           const replay = await replayOf(sql, caseId, user.userId, digests);
@@ -105,7 +112,9 @@ export function createKycHandler(deps: KycDeps) {
         if (error.refusal === "submission_not_allowed") {
           throw problems.unprocessable("invalid_state", "You cannot submit KYC documents now.");
         }
-        if (error.refusal === "unknown_user") throw problems.unauthenticated("This account no longer exists.");
+        if (error.refusal === "unknown_user") {
+          throw problems.unauthenticated("This account no longer exists.");
+        }
       }
       throw error;
     }
@@ -124,7 +133,11 @@ export function createKycHandler(deps: KycDeps) {
     const storage = await deps.storage();
     if (!(storage instanceof LocalFolderStorage)) throw problems.notFound();
     const key = `${ctx.params.userId}/${ctx.params.caseId}/${ctx.params.file}`;
-    const opened = await storage.open(key, ctx.url.searchParams.get("expires"), ctx.url.searchParams.get("signature"));
+    const opened = await storage.open(
+      key,
+      ctx.url.searchParams.get("expires"),
+      ctx.url.searchParams.get("signature"),
+    );
     // An unknown, foreign or tampered link is indistinguishable from a missing file.
     if (opened === "invalid") throw problems.notFound();
     if (opened === "expired") throw problems.forbidden("This link has expired; ask for a new one.");
@@ -160,18 +173,33 @@ async function storeFiles(
       const { documentId, sha256 } = documents[i]!;
       const storageKey = documentKey(userId, caseId, documentId, extensionOf(file.contentType));
       await storage.put(storageKey, file.bytes, file.contentType);
-      stored.push({ documentId, sha256, contentType: file.contentType, sizeBytes: file.bytes.byteLength, storageKey });
+      stored.push({
+        documentId,
+        sha256,
+        contentType: file.contentType,
+        sizeBytes: file.bytes.byteLength,
+        storageKey,
+      });
     }
     return stored;
   } catch (error) {
-    await storage.remove(stored.map((d) => d.storageKey)).catch((cleanup) => logCleanupFailure(cleanup, caseId));
-    if (error instanceof DocumentStorageError) throw problems.unavailable("Document storage is unavailable; retry later.");
+    await storage.remove(stored.map((d) => d.storageKey)).catch((cleanup) =>
+      logCleanupFailure(cleanup, caseId)
+    );
+    if (error instanceof DocumentStorageError) {
+      throw problems.unavailable("Document storage is unavailable; retry later.");
+    }
     throw error;
   }
 }
 
 /** The same key and the same files: the first answer again. The same key with other files: 409. */
-async function replayOf(sql: Sql, caseId: string, userId: string, digests: string[]): Promise<Response | null> {
+async function replayOf(
+  sql: Sql,
+  caseId: string,
+  userId: string,
+  digests: string[],
+): Promise<Response | null> {
   const first = await submittedDigests(sql, caseId);
   if (!first) return null;
   if (first.userId !== userId || first.sha256.join() !== digests.join()) {
@@ -182,9 +210,14 @@ async function replayOf(sql: Sql, caseId: string, userId: string, digests: strin
 
 /** A UUID (version 8, RFC 9562) from the user and their key: one key names one case. */
 async function caseIdFor(userId: string, idempotencyKey: string): Promise<string> {
-  const hex = (await sha256Hex(new TextEncoder().encode(`kyc-case:${userId}:${idempotencyKey}`))).slice(0, 32);
+  const hex = (await sha256Hex(new TextEncoder().encode(`kyc-case:${userId}:${idempotencyKey}`))).slice(
+    0,
+    32,
+  );
   const variant = ((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${
+    hex.slice(20, 32)
+  }`;
 }
 
 function logCleanupFailure(error: unknown, caseId: string): void {

@@ -33,7 +33,11 @@ async function storedFor(user: TestUser) {
 
 const NOTHING = { cases: 0, applicants: 0, documents: 0, files: 0 };
 
-async function assertProblem(result: { status: number; headers: Headers; body: { code?: string } }, status: number, code: string) {
+function assertProblem(
+  result: { status: number; headers: Headers; body: { code?: string } },
+  status: number,
+  code: string,
+) {
   assert.equal(result.status, status, JSON.stringify(result.body));
   assert.equal(result.headers.get("content-type"), "application/problem+json");
   assert.equal(result.body.code, code);
@@ -47,13 +51,16 @@ Deno.test("a submission is accepted (202), stored, and the event carries ids and
   assert.equal(result.body.status, "pending");
   assert.deepEqual(await storedFor(user), { cases: 1, applicants: 1, documents: 2, files: 2 });
 
-  const [event] = await sql`select data, metadata from event_store.events where stream_id = ${"kyc-" + result.body.caseId}`;
+  const [event] = await sql`select data, metadata from event_store.events where stream_id = ${
+    "kyc-" + result.body.caseId
+  }`;
   assert.equal(event!.data.documents.length, 2);
   assert.match(event!.data.documents[0].sha256, /^[0-9a-f]{64}$/);
   assert.doesNotMatch(JSON.stringify(event), /Ann|Lee|1990|passport|back\.pdf|image\/png/);
   const [user_] = await sql`select kyc_status from public.users where user_id = ${user.id}`;
   assert.equal(user_!.kyc_status, "pending");
-  const [types] = await sql`select array_agg(content_type order by ordinal) as t from private.kyc_documents where case_id = ${result.body.caseId}`;
+  const [types] =
+    await sql`select array_agg(content_type order by ordinal) as t from private.kyc_documents where case_id = ${result.body.caseId}`;
   assert.deepEqual(types!.t, ["image/png", "application/pdf"], "types come from the bytes");
 
   const status = await call(stack.kyc, "/kyc", { token: user.token });
@@ -62,13 +69,20 @@ Deno.test("a submission is accepted (202), stored, and the event carries ids and
 
 Deno.test("GET /kyc without a case: none, and a submission is possible", async () => {
   const user = await newUser(sql);
-  assert.deepEqual((await call(stack.kyc, "/kyc", { token: user.token })).body, { status: "none", canResubmit: true });
+  assert.deepEqual((await call(stack.kyc, "/kyc", { token: user.token })).body, {
+    status: "none",
+    canResubmit: true,
+  });
 });
 
 Deno.test("wrong magic bytes: 400, nothing stored", async () => {
   const user = await newUser(sql);
   const gif = new TextEncoder().encode("GIF89a fake image");
-  const result = await submit(stack.kyc, user, [...APPLICANT, doc(PNG), ["document", { bytes: gif, filename: "id.png", type: "image/png" }]]);
+  const result = await submit(stack.kyc, user, [...APPLICANT, doc(PNG), ["document", {
+    bytes: gif,
+    filename: "id.png",
+    type: "image/png",
+  }]]);
   await assertProblem(result, 400, "validation_failed");
   assert.deepEqual(result.body.errors, [{ path: "document.1", message: "Must be a JPEG, PNG or PDF file." }]);
   assert.deepEqual(await storedFor(user), NOTHING);
@@ -78,7 +92,11 @@ Deno.test("an oversized file: 413, nothing stored", async () => {
   const user = await newUser(sql);
   const big = new Uint8Array(TEST_LIMITS.fileSizeBytesMax + 1);
   big.set(JPEG);
-  await assertProblem(await submit(stack.kyc, user, [...APPLICANT, doc(big, "big.jpg")]), 413, "payload_too_large");
+  await assertProblem(
+    await submit(stack.kyc, user, [...APPLICANT, doc(big, "big.jpg")]),
+    413,
+    "payload_too_large",
+  );
   assert.deepEqual(await storedFor(user), NOTHING);
 });
 
@@ -128,7 +146,12 @@ Deno.test("not multipart: 415; no token: 401; nothing stored", async () => {
     "unsupported_media_type",
   );
   await assertProblem(
-    await call(stack.kyc, "/kyc", { method: "POST", token: user.token, body: "x", headers: { "content-type": "multipart/form-data" } }),
+    await call(stack.kyc, "/kyc", {
+      method: "POST",
+      token: user.token,
+      body: "x",
+      headers: { "content-type": "multipart/form-data" },
+    }),
     415,
     "unsupported_media_type",
   );
@@ -161,7 +184,11 @@ Deno.test("two simultaneous submissions make exactly one case", async () => {
       submit(stack.kyc, user, [...APPLICANT, doc(PNG)]),
       submit(stack.kyc, user, [...APPLICANT, doc(PDF)]),
     ]);
-    assert.deepEqual(results.map((r) => r.status).sort(), [202, 409], JSON.stringify(results.map((r) => r.body)));
+    assert.deepEqual(
+      results.map((r) => r.status).sort(),
+      [202, 409],
+      JSON.stringify(results.map((r) => r.body)),
+    );
     assert.deepEqual(await storedFor(user), { cases: 1, applicants: 1, documents: 1, files: 1 });
   }
 });
@@ -174,7 +201,11 @@ Deno.test("Idempotency-Key: the same request again gets the first answer; other 
   const again = await submit(stack.kyc, user, [...APPLICANT, doc(PNG)], key);
   assert.equal(again.status, 202);
   assert.deepEqual(again.body, first.body);
-  await assertProblem(await submit(stack.kyc, user, [...APPLICANT, doc(PDF)], key), 409, "idempotency_key_reused");
+  await assertProblem(
+    await submit(stack.kyc, user, [...APPLICANT, doc(PDF)], key),
+    409,
+    "idempotency_key_reused",
+  );
   assert.deepEqual(await storedFor(user), { cases: 1, applicants: 1, documents: 1, files: 1 });
   await assertProblem(
     await submit(stack.kyc, user, [...APPLICANT, doc(PNG)], { "idempotency-key": "has space" }),
@@ -186,9 +217,14 @@ Deno.test("Idempotency-Key: the same request again gets the first answer; other 
 Deno.test("a document route without a valid signature is 404, even for a real file", async () => {
   const user = await newUser(sql);
   const created = await submit(stack.kyc, user, [...APPLICANT, doc(PNG)]);
-  const [row] = await sql`select storage_key from private.kyc_documents where case_id = ${created.body.caseId}`;
+  const [row] =
+    await sql`select storage_key from private.kyc_documents where case_id = ${created.body.caseId}`;
   const stranger = await newUser(sql);
   const path = `/kyc/documents/${row!.storage_key}`;
   await assertProblem(await call(stack.kyc, path, { token: stranger.token }), 404, "not_found");
-  await assertProblem(await call(stack.kyc, `${path}?expires=99999999999&signature=${"A".repeat(43)}`), 404, "not_found");
+  await assertProblem(
+    await call(stack.kyc, `${path}?expires=99999999999&signature=${"A".repeat(43)}`),
+    404,
+    "not_found",
+  );
 });

@@ -9,7 +9,24 @@ import { rateLimits, TEST_TOKENS, uniqueEmail } from "../auth/handler_test_suppo
 import { createKycHandler } from "./handler.ts";
 import type { KycUploadLimits } from "./upload_limits.ts";
 
-export const PNG = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 73, 72, 68, 82]);
+export const PNG = new Uint8Array([
+  0x89,
+  0x50,
+  0x4e,
+  0x47,
+  0x0d,
+  0x0a,
+  0x1a,
+  0x0a,
+  0,
+  0,
+  0,
+  13,
+  73,
+  72,
+  68,
+  82,
+]);
 export const JPEG = new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 0, 16, 74, 70, 73, 70, 0]);
 export const PDF = new TextEncoder().encode("%PDF-1.7\n1 0 obj <<>> endobj\n%%EOF\n");
 export const TEST_LIMITS: KycUploadLimits = { fileSizeBytesMax: 64 * 1024, filesMax: 3 };
@@ -70,8 +87,12 @@ export type TestUser = { id: string; email: string; token: string };
 export async function newUser(sql: Sql, options: { admin?: boolean } = {}): Promise<TestUser> {
   const id = crypto.randomUUID();
   const email = uniqueEmail(options.admin ? "kyc-admin" : "kyc-user");
-  const code = Array.from(crypto.getRandomValues(new Uint8Array(8)), (b) => "23456789ABCDEFGHJKMNPQRSTVWXYZ"[b % 30]).join("");
-  const token = Array.from(crypto.getRandomValues(new Uint8Array(32)), (b) => b.toString(16).padStart(2, "0")).join("");
+  const code = Array.from(
+    crypto.getRandomValues(new Uint8Array(8)),
+    (b) => "23456789ABCDEFGHJKMNPQRSTVWXYZ"[b % 30],
+  ).join("");
+  const token = Array.from(crypto.getRandomValues(new Uint8Array(32)), (b) => b.toString(16).padStart(2, "0"))
+    .join("");
   await sql`select private.register_user(${id}, ${email}, '$scrypt$test', ${code}, null, ${crypto.randomUUID()}, ${token}, 60)`;
   if (options.admin) await sql`select private.promote_to_admin(${email})`;
   const accessToken = await signAccessToken(
@@ -82,29 +103,50 @@ export async function newUser(sql: Sql, options: { admin?: boolean } = {}): Prom
   return { id, email, token: accessToken };
 }
 
-export type FormPart = [name: string, value: string | { bytes: Uint8Array; filename?: string; type?: string }];
+export type FormPart = [
+  name: string,
+  value: string | { bytes: Uint8Array; filename?: string; type?: string },
+];
 
-export const APPLICANT: FormPart[] = [["fullName", "Ann Lee"], ["dateOfBirth", "1990-05-17"], ["country", "DE"]];
+export const APPLICANT: FormPart[] = [["fullName", "Ann Lee"], ["dateOfBirth", "1990-05-17"], [
+  "country",
+  "DE",
+]];
 
 export function form(parts: FormPart[]): FormData {
   const data = new FormData();
   for (const [name, value] of parts) {
     if (typeof value === "string") data.append(name, value);
     else {
-      data.append(name, new Blob([value.bytes as Uint8Array<ArrayBuffer>], { type: value.type ?? "application/octet-stream" }), value.filename ?? "upload.bin");
+      data.append(
+        name,
+        new Blob([value.bytes as Uint8Array<ArrayBuffer>], {
+          type: value.type ?? "application/octet-stream",
+        }),
+        value.filename ?? "upload.bin",
+      );
     }
   }
   return data;
 }
 
-export const doc = (bytes: Uint8Array, filename = "passport.png"): FormPart => ["document", { bytes, filename }];
+export const doc = (
+  bytes: Uint8Array,
+  filename = "passport.png",
+): FormPart => ["document", { bytes, filename }];
 
 type Handler = (req: Request) => Promise<Response>;
 
 export async function call(
   handler: Handler,
   path: string,
-  init: { method?: string; token?: string; body?: BodyInit; json?: unknown; headers?: Record<string, string> } = {},
+  init: {
+    method?: string;
+    token?: string;
+    body?: BodyInit;
+    json?: unknown;
+    headers?: Record<string, string>;
+  } = {},
 ) {
   const headers: Record<string, string> = { ...init.headers };
   if (init.token) headers.authorization = `Bearer ${init.token}`;
@@ -113,7 +155,13 @@ export async function call(
     body = JSON.stringify(init.json);
     headers["content-type"] = "application/json";
   }
-  const res = await handler(new Request(`http://localhost${path}`, { method: init.method ?? (body ? "POST" : "GET"), headers, ...(body ? { body } : {}) }));
+  const res = await handler(
+    new Request(`http://localhost${path}`, {
+      method: init.method ?? (body ? "POST" : "GET"),
+      headers,
+      ...(body ? { body } : {}),
+    }),
+  );
   const text = await res.text();
   let parsed: unknown = null;
   try {
@@ -125,6 +173,11 @@ export async function call(
   return { status: res.status, headers: res.headers, body: parsed as any };
 }
 
-export function submit(kyc: Handler, user: TestUser, parts: FormPart[], headers: Record<string, string> = {}) {
+export function submit(
+  kyc: Handler,
+  user: TestUser,
+  parts: FormPart[],
+  headers: Record<string, string> = {},
+) {
   return call(kyc, "/kyc", { method: "POST", token: user.token, body: form(parts), headers });
 }

@@ -14,7 +14,11 @@ export type Submission = { applicant: Applicant; files: SubmittedFile[] };
 const TEXT_FIELDS = ["fullName", "dateOfBirth", "country"] as const;
 const FILE_FIELD = "document";
 
-export async function readSubmission(req: Request, limits: KycUploadLimits, today: Date): Promise<Submission> {
+export async function readSubmission(
+  req: Request,
+  limits: KycUploadLimits,
+  today: Date,
+): Promise<Submission> {
   const contentType = req.headers.get("content-type") ?? "";
   const mediaType = contentType.split(";")[0]!.trim().toLowerCase();
   if (mediaType !== "multipart/form-data" || !/;\s*boundary=/i.test(contentType)) {
@@ -24,7 +28,8 @@ export async function readSubmission(req: Request, limits: KycUploadLimits, toda
   const bytes = await readBodyBytes(req, bodyBytesMax(limits));
   let form: FormData;
   try {
-    form = await new Response(bytes as Uint8Array<ArrayBuffer>, { headers: { "content-type": contentType } }).formData();
+    form = await new Response(bytes as Uint8Array<ArrayBuffer>, { headers: { "content-type": contentType } })
+      .formData();
   } catch {
     throw problems.validation([{ path: "(body)", message: "Not a valid multipart/form-data body." }]);
   }
@@ -49,7 +54,9 @@ export async function readSubmission(req: Request, limits: KycUploadLimits, toda
     errors.push({ path: FILE_FIELD, message: `At most ${limits.filesMax} documents.` });
   }
   // A file over its own limit is a 413 even when the body as a whole fitted.
-  if (files.some((file) => file.size > limits.fileSizeBytesMax)) throw problems.fileTooLarge(limits.fileSizeBytesMax);
+  if (files.some((file) => file.size > limits.fileSizeBytesMax)) {
+    throw problems.fileTooLarge(limits.fileSizeBytesMax);
+  }
 
   const applicant = applicantSchema(today).safeParse(text);
   if (!applicant.success) {

@@ -11,7 +11,9 @@ const FILE_SIZE_BYTES_MAX_CEILING = 20 * 1024 * 1024;
 const FILES_MAX_CEILING = 10;
 const FORM_OVERHEAD_BYTES = 64 * 1024;
 
-export function uploadLimitsFromEnv(env: (name: string) => string | undefined = (n) => Deno.env.get(n)): KycUploadLimits {
+export function uploadLimitsFromEnv(
+  env: (name: string) => string | undefined = (n) => Deno.env.get(n),
+): KycUploadLimits {
   const limits = {
     fileSizeBytesMax: positiveInt(env("KYC_FILE_SIZE_BYTES_MAX"), FILE_SIZE_BYTES_MAX_DEFAULT),
     filesMax: positiveInt(env("KYC_FILES_MAX"), FILES_MAX_DEFAULT),

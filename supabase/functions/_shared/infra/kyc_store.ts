@@ -45,7 +45,10 @@ export async function loadCase(sql: Sql, caseId: string): Promise<KycCase | null
 }
 
 /** The digests a case was submitted with (for Idempotency-Key replays), from its first event. */
-export async function submittedDigests(sql: Sql, caseId: string): Promise<{ userId: string; sha256: string[] } | null> {
+export async function submittedDigests(
+  sql: Sql,
+  caseId: string,
+): Promise<{ userId: string; sha256: string[] } | null> {
   const [row] = await sql<{ data: { userId: string; documents: { sha256: string }[] } }[]>`
     select data from event_store.events where stream_id = ${streamOf(caseId)} and stream_version = 1`;
   return row ? { userId: row.data.userId, sha256: row.data.documents.map((d) => d.sha256) } : null;
@@ -100,7 +103,13 @@ export type DecisionResult = {
 
 export async function recordDecision(
   sql: Sql,
-  input: { event: KycEvent; expectedVersion: number; reason: string | null; note: string | null; requestId: string },
+  input: {
+    event: KycEvent;
+    expectedVersion: number;
+    reason: string | null;
+    note: string | null;
+    requestId: string;
+  },
 ): Promise<DecisionResult> {
   const event = validateEvent(input.event);
   try {

@@ -51,7 +51,11 @@ function latestBirthDateFor(today: Date): string {
 }
 
 export function applicantSchema(today: Date) {
-  return z.strictObject({ fullName: fullNameSchema, dateOfBirth: dateOfBirthSchema(today), country: countrySchema });
+  return z.strictObject({
+    fullName: fullNameSchema,
+    dateOfBirth: dateOfBirthSchema(today),
+    country: countrySchema,
+  });
 }
 
 export type Applicant = z.infer<ReturnType<typeof applicantSchema>>;

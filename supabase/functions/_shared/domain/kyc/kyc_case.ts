@@ -55,7 +55,10 @@ export type DecideRefusal = "own_case" | "invalid_transition";
 export type Decided<R> = { ok: true; events: KycEvent[] } | { ok: false; refusal: R };
 
 /** Each decision is allowed from exactly one status. Everything else is an illegal transition. */
-export const TRANSITIONS: Record<KycDecision, { from: KycCaseStatus; to: KycCaseStatus; event: KycEventType }> = {
+export const TRANSITIONS: Record<
+  KycDecision,
+  { from: KycCaseStatus; to: KycCaseStatus; event: KycEventType }
+> = {
   approve: { from: "pending", to: "approved", event: "KycApproved" },
   reject: { from: "pending", to: "rejected", event: "KycRejected" },
   request_resubmission: { from: "pending", to: "resubmission_requested", event: "KycResubmissionRequested" },
@@ -118,7 +121,13 @@ export function decideDecision(state: KycCase, command: DecideKyc): Decided<Deci
 
 export function evolve(state: KycCase | null, event: KycEvent): KycCase {
   if (event.type === "KycSubmitted") {
-    return { caseId: event.data.caseId, userId: event.data.userId, status: "pending", final: false, version: 1 };
+    return {
+      caseId: event.data.caseId,
+      userId: event.data.userId,
+      status: "pending",
+      final: false,
+      version: 1,
+    };
   }
   if (state === null) throw new Error(`${event.type} before KycSubmitted in case ${event.data.caseId}`);
   const version = state.version + 1;

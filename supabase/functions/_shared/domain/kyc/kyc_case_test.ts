@@ -3,8 +3,8 @@ import assert from "node:assert/strict";
 import { eventSchemas } from "../events.ts";
 import {
   canResubmit,
-  type DecideKyc,
   decideDecision,
+  type DecideKyc,
   decideSubmission,
   fold,
   KYC_CASE_STATUSES,
@@ -23,9 +23,18 @@ const documents = [{ documentId: "3e9d0c0e-6a53-4c3a-9a53-5f3f6c1d2e04", sha256:
 
 const submitted: KycEvent = { type: "KycSubmitted", data: { caseId, userId, documents } };
 const approved: KycEvent = { type: "KycApproved", data: { caseId, userId, adminId } };
-const rejected = (final: boolean): KycEvent => ({ type: "KycRejected", data: { caseId, userId, adminId, final } });
-const resubmissionRequested: KycEvent = { type: "KycResubmissionRequested", data: { caseId, userId, adminId } };
-const revoked = (final: boolean): KycEvent => ({ type: "KycApprovalRevoked", data: { caseId, userId, adminId, final } });
+const rejected = (final: boolean): KycEvent => ({
+  type: "KycRejected",
+  data: { caseId, userId, adminId, final },
+});
+const resubmissionRequested: KycEvent = {
+  type: "KycResubmissionRequested",
+  data: { caseId, userId, adminId },
+};
+const revoked = (final: boolean): KycEvent => ({
+  type: "KycApprovalRevoked",
+  data: { caseId, userId, adminId, final },
+});
 
 /** Histories that end in each status. */
 const historyFor: Record<KycCaseStatus, KycEvent[]> = {
@@ -74,7 +83,9 @@ Deno.test("given a final rejection or final revocation, when submitted, then ref
 });
 
 Deno.test("given a retryable rejection, a resubmission request or a non-final revocation, when submitted, then accepted", () => {
-  for (const history of [[submitted, rejected(false)], [submitted, resubmissionRequested], historyFor.revoked]) {
+  for (
+    const history of [[submitted, rejected(false)], [submitted, resubmissionRequested], historyFor.revoked]
+  ) {
     assert.ok(given(history).whenSubmitted().ok);
   }
 });

@@ -32,14 +32,19 @@ const KEY_SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 /** Keys are made by us, but a path must never climb out of its folder or bucket whatever goes wrong. */
 export function assertDocumentKey(key: string): void {
   const segments = key.split("/");
-  if (segments.length < 1 || segments.length > 5 || !segments.every((s) => KEY_SEGMENT.test(s) && !s.includes(".."))) {
+  if (
+    segments.length < 1 || segments.length > 5 ||
+    !segments.every((s) => KEY_SEGMENT.test(s) && !s.includes(".."))
+  ) {
     throw new Error(`invalid document key ${JSON.stringify(key).slice(0, 120)}`);
   }
 }
 
 export function assertLinkTtl(ttlSeconds: number): void {
   if (!Number.isSafeInteger(ttlSeconds) || ttlSeconds < 1 || ttlSeconds > DOCUMENT_LINK_TTL_SECONDS_MAX) {
-    throw new Error(`document link TTL must be 1..${DOCUMENT_LINK_TTL_SECONDS_MAX} seconds, got ${ttlSeconds}`);
+    throw new Error(
+      `document link TTL must be 1..${DOCUMENT_LINK_TTL_SECONDS_MAX} seconds, got ${ttlSeconds}`,
+    );
   }
 }
 
@@ -47,7 +52,9 @@ export function documentKey(userId: string, caseId: string, documentId: string, 
   return `${userId}/${caseId}/${documentId}.${extension}`;
 }
 
-export function linkTtlSecondsFromEnv(env: (name: string) => string | undefined = (n) => Deno.env.get(n)): number {
+export function linkTtlSecondsFromEnv(
+  env: (name: string) => string | undefined = (n) => Deno.env.get(n),
+): number {
   const raw = env("KYC_DOCUMENT_LINK_TTL_SECONDS");
   const ttl = raw === undefined || raw === "" ? DOCUMENT_LINK_TTL_SECONDS_DEFAULT : Number(raw);
   assertLinkTtl(ttl);

@@ -27,24 +27,33 @@ export function startFakeSupabaseStorage(serviceRoleKey: string): FakeSupabaseSt
     const url = new URL(req.url);
     const body = new Uint8Array(await req.arrayBuffer());
     requests.push({ method: req.method, path: url.pathname, headers: req.headers, body });
-    if (req.headers.get("authorization") !== `Bearer ${serviceRoleKey}` || req.headers.get("apikey") !== serviceRoleKey) {
+    if (
+      req.headers.get("authorization") !== `Bearer ${serviceRoleKey}` ||
+      req.headers.get("apikey") !== serviceRoleKey
+    ) {
       return json(400, { statusCode: "403", error: "Unauthorized", message: "invalid signature" });
     }
     const path = url.pathname.replace(/^\/storage\/v1/, "");
     let match: RegExpMatchArray | null;
     if (req.method === "POST" && path === "/bucket") {
       const { id } = JSON.parse(new TextDecoder().decode(body));
-      if (buckets.has(id)) return json(400, { statusCode: "409", error: "Duplicate", message: "The resource already exists" });
+      if (buckets.has(id)) {
+        return json(400, { statusCode: "409", error: "Duplicate", message: "The resource already exists" });
+      }
       buckets.add(id);
       return json(200, { name: id });
     }
     if (req.method === "POST" && (match = path.match(/^\/object\/sign\/([^/]+)\/(.+)$/))) {
       const key = `${match[1]}/${decodeURIComponent(match[2]!)}`;
-      if (!objects.has(key)) return json(400, { statusCode: "404", error: "not_found", message: "Object not found" });
+      if (!objects.has(key)) {
+        return json(400, { statusCode: "404", error: "not_found", message: "Object not found" });
+      }
       return json(200, { signedURL: `/object/sign/${match[1]}/${match[2]}?token=fake.jwt.token` });
     }
     if (req.method === "POST" && (match = path.match(/^\/object\/([^/]+)\/(.+)$/))) {
-      if (!buckets.has(match[1]!)) return json(400, { statusCode: "404", error: "Bucket not found", message: "Bucket not found" });
+      if (!buckets.has(match[1]!)) {
+        return json(400, { statusCode: "404", error: "Bucket not found", message: "Bucket not found" });
+      }
       const key = `${match[1]}/${decodeURIComponent(match[2]!)}`;
       if (objects.has(key) && req.headers.get("x-upsert") !== "true") {
         return json(400, { statusCode: "409", error: "Duplicate", message: "The resource already exists" });

@@ -2,7 +2,7 @@
 // when SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY are set (Supabase sets both for every function),
 // otherwise the local folder (KYC_STORAGE_DIR, default <repo>/.local/storage).
 import type { DocumentStorage } from "./document_storage.ts";
-import { defaultStorageRoot, LocalFolderStorage, linkSecretFromEnv } from "./local_folder_storage.ts";
+import { defaultStorageRoot, linkSecretFromEnv, LocalFolderStorage } from "./local_folder_storage.ts";
 import { SupabaseStorage } from "./supabase_storage.ts";
 
 export async function documentStorageFromEnv(
@@ -13,7 +13,9 @@ export async function documentStorageFromEnv(
   const serviceRoleKey = env("SUPABASE_SERVICE_ROLE_KEY");
   const kind = env("KYC_STORAGE") ?? (url && serviceRoleKey ? "supabase" : "local");
   if (kind === "supabase") {
-    if (!url || !serviceRoleKey) throw new Error("KYC_STORAGE=supabase needs SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY.");
+    if (!url || !serviceRoleKey) {
+      throw new Error("KYC_STORAGE=supabase needs SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY.");
+    }
     return new SupabaseStorage({ url, serviceRoleKey, fileSizeBytesMax });
   }
   if (kind !== "local") throw new Error(`KYC_STORAGE must be local or supabase, got ${kind}`);

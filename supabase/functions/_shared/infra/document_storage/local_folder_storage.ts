@@ -1,7 +1,7 @@
 // Document storage in a local folder (the local stack). Links are URLs to the kyc function's
 // `GET /kyc/documents/<key>?expires=<unix seconds>&signature=<HMAC-SHA256>`: the signature covers the key
 // and the expiry, so a link opens one file until it expires and cannot be widened or extended.
-import { sniffDocumentType, type DocumentContentType } from "../../domain/kyc/document_type.ts";
+import { type DocumentContentType, sniffDocumentType } from "../../domain/kyc/document_type.ts";
 import {
   assertDocumentKey,
   assertLinkTtl,
@@ -78,14 +78,22 @@ export class LocalFolderStorage implements DocumentStorage {
     const signature = await this.sign(key, expires);
     const path = key.split("/").map(encodeURIComponent).join("/");
     return {
-      url: `${this.options.linkBaseUrl.replace(/\/+$/, "")}/${path}?expires=${expires}&signature=${signature}`,
+      url: `${
+        this.options.linkBaseUrl.replace(/\/+$/, "")
+      }/${path}?expires=${expires}&signature=${signature}`,
       expiresAt: new Date(expires * 1000).toISOString(),
     };
   }
 
   /** Checks a link's signature and expiry, then reads the file. */
-  async open(key: string, expiresRaw: string | null, signature: string | null): Promise<OpenedDocument | OpenRefusal> {
-    if (!expiresRaw || !/^\d{1,12}$/.test(expiresRaw) || !signature || !/^[A-Za-z0-9_-]{43}$/.test(signature)) {
+  async open(
+    key: string,
+    expiresRaw: string | null,
+    signature: string | null,
+  ): Promise<OpenedDocument | OpenRefusal> {
+    if (
+      !expiresRaw || !/^\d{1,12}$/.test(expiresRaw) || !signature || !/^[A-Za-z0-9_-]{43}$/.test(signature)
+    ) {
       return "invalid";
     }
     try {
@@ -118,7 +126,11 @@ export class LocalFolderStorage implements DocumentStorage {
   }
 
   private async sign(key: string, expires: number): Promise<string> {
-    const mac = await crypto.subtle.sign("HMAC", await this.signingKey(), encoder.encode(`${key}\n${expires}`));
+    const mac = await crypto.subtle.sign(
+      "HMAC",
+      await this.signingKey(),
+      encoder.encode(`${key}\n${expires}`),
+    );
     return base64UrlEncode(new Uint8Array(mac));
   }
 
@@ -140,9 +152,15 @@ export async function linkSecretFromEnv(env: (name: string) => string | undefine
   if (own) return own;
   const jwtSecret = env("JWT_SECRET") ?? env("SUPABASE_JWT_SECRET");
   if (!jwtSecret) throw new Error("Set KYC_DOCUMENT_LINK_SECRET or JWT_SECRET.");
-  const key = await crypto.subtle.importKey("raw", encoder.encode(jwtSecret), { name: "HMAC", hash: "SHA-256" }, false, [
-    "sign",
-  ]);
+  const key = await crypto.subtle.importKey(
+    "raw",
+    encoder.encode(jwtSecret),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    [
+      "sign",
+    ],
+  );
   // Derived, not reused: a document link signature can never double as a token signature.
   const derived = await crypto.subtle.sign("HMAC", key, encoder.encode("accrue:kyc-document-links:v1"));
   return base64UrlEncode(new Uint8Array(derived));

@@ -16,7 +16,8 @@ async function setup() {
   });
   const open = (url: string) => {
     const parsed = new URL(url);
-    const key = parsed.pathname.replace("/functions/v1/kyc/documents/", "").split("/").map(decodeURIComponent).join("/");
+    const key = parsed.pathname.replace("/functions/v1/kyc/documents/", "").split("/").map(decodeURIComponent)
+      .join("/");
     return storage.open(key, parsed.searchParams.get("expires"), parsed.searchParams.get("signature"));
   };
   return {

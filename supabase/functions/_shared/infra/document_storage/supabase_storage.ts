@@ -103,7 +103,9 @@ export class SupabaseStorage implements DocumentStorage {
         { "content-type": "application/json" },
       );
       // Someone else created it in the meantime: fine.
-      if (response.status === 409 || (!response.ok && /already exists/i.test(await response.clone().text()))) return;
+      if (
+        response.status === 409 || (!response.ok && /already exists/i.test(await response.clone().text()))
+      ) return;
       await expectOk(response, "create bucket");
     })().catch((error) => {
       this.bucketReady = undefined;
@@ -112,7 +114,12 @@ export class SupabaseStorage implements DocumentStorage {
     return this.bucketReady;
   }
 
-  private async call(method: string, path: string, body: BodyInit, headers: Record<string, string>): Promise<Response> {
+  private async call(
+    method: string,
+    path: string,
+    body: BodyInit,
+    headers: Record<string, string>,
+  ): Promise<Response> {
     try {
       return await this.fetch(`${this.base}${path}`, {
         method,
@@ -125,7 +132,9 @@ export class SupabaseStorage implements DocumentStorage {
         signal: AbortSignal.timeout(this.options.timeoutMs ?? 10_000),
       });
     } catch (error) {
-      throw new DocumentStorageError(`${method} ${path.split("/").slice(0, 3).join("/")}: ${(error as Error).name}`);
+      throw new DocumentStorageError(
+        `${method} ${path.split("/").slice(0, 3).join("/")}: ${(error as Error).name}`,
+      );
     }
   }
 }

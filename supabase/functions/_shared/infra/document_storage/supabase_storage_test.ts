@@ -11,7 +11,11 @@ const PDF = new TextEncoder().encode("%PDF-1.7\n...");
 Deno.test("upload creates the private bucket on first use, then stores without upsert", async () => {
   const fake = startFakeSupabaseStorage(KEY);
   try {
-    const storage = new SupabaseStorage({ url: fake.url, serviceRoleKey: KEY, fileSizeBytesMax: 5 * 1024 * 1024 });
+    const storage = new SupabaseStorage({
+      url: fake.url,
+      serviceRoleKey: KEY,
+      fileSizeBytesMax: 5 * 1024 * 1024,
+    });
     await storage.put("u1/c1/d1.pdf", PDF, "application/pdf");
     assert.deepEqual(fake.requests.map((r) => `${r.method} ${r.path}`), [
       "POST /storage/v1/object/kyc-documents/u1/c1/d1.pdf",
@@ -35,7 +39,11 @@ Deno.test("upload creates the private bucket on first use, then stores without u
 
     await storage.put("u1/c1/d2.pdf", PDF, "application/pdf");
     assert.equal(fake.requests.length, 4, "the bucket is created once");
-    await assert.rejects(storage.put("u1/c1/d2.pdf", PDF, "application/pdf"), DocumentStorageError, "no overwrite");
+    await assert.rejects(
+      storage.put("u1/c1/d2.pdf", PDF, "application/pdf"),
+      DocumentStorageError,
+      "no overwrite",
+    );
   } finally {
     await fake.close();
   }
@@ -45,13 +53,21 @@ Deno.test("links are Storage's signed URLs with the TTL we ask for", async () =>
   const fake = startFakeSupabaseStorage(KEY);
   try {
     const now = new Date("2026-11-22T10:00:00Z");
-    const storage = new SupabaseStorage({ url: fake.url, serviceRoleKey: KEY, fileSizeBytesMax: 1024, now: () => now });
+    const storage = new SupabaseStorage({
+      url: fake.url,
+      serviceRoleKey: KEY,
+      fileSizeBytesMax: 1024,
+      now: () => now,
+    });
     await storage.put("u1/c1/d1.pdf", PDF, "application/pdf");
     const link = await storage.link("u1/c1/d1.pdf", 900);
     const sign = fake.requests.at(-1)!;
     assert.equal(`${sign.method} ${sign.path}`, "POST /storage/v1/object/sign/kyc-documents/u1/c1/d1.pdf");
     assert.deepEqual(JSON.parse(new TextDecoder().decode(sign.body)), { expiresIn: 900 });
-    assert.equal(link.url, `${fake.url}/storage/v1/object/sign/kyc-documents/u1/c1/d1.pdf?token=fake.jwt.token`);
+    assert.equal(
+      link.url,
+      `${fake.url}/storage/v1/object/sign/kyc-documents/u1/c1/d1.pdf?token=fake.jwt.token`,
+    );
     assert.equal(link.expiresAt, "2026-11-22T10:15:00.000Z");
     await assert.rejects(storage.link("u1/c1/d1.pdf", 1801), /TTL/);
   } finally {
@@ -67,7 +83,9 @@ Deno.test("remove deletes by prefixes in one call", async () => {
     await storage.remove(["u1/c1/d1.pdf", "u1/c1/gone.pdf"]);
     const remove = fake.requests.at(-1)!;
     assert.equal(`${remove.method} ${remove.path}`, "DELETE /storage/v1/object/kyc-documents");
-    assert.deepEqual(JSON.parse(new TextDecoder().decode(remove.body)), { prefixes: ["u1/c1/d1.pdf", "u1/c1/gone.pdf"] });
+    assert.deepEqual(JSON.parse(new TextDecoder().decode(remove.body)), {
+      prefixes: ["u1/c1/d1.pdf", "u1/c1/gone.pdf"],
+    });
     assert.equal(fake.objects.size, 0);
   } finally {
     await fake.close();
@@ -79,6 +97,11 @@ Deno.test("a wrong key or an unreachable Storage is a DocumentStorageError witho
   const wrong = new SupabaseStorage({ url: fake.url, serviceRoleKey: "wrong", fileSizeBytesMax: 1024 });
   await assert.rejects(wrong.put("u1/c1/d1.pdf", PDF, "application/pdf"), DocumentStorageError);
   await fake.close();
-  const down = new SupabaseStorage({ url: fake.url, serviceRoleKey: KEY, fileSizeBytesMax: 1024, timeoutMs: 500 });
+  const down = new SupabaseStorage({
+    url: fake.url,
+    serviceRoleKey: KEY,
+    fileSizeBytesMax: 1024,
+    timeoutMs: 500,
+  });
   await assert.rejects(down.put("u1/c1/d1.pdf", PDF, "application/pdf"), DocumentStorageError);
 });
