@@ -13,6 +13,8 @@ import { redis } from "../_shared/infra/redis.ts";
 import { uploadLimitsFromEnv } from "../kyc/upload_limits.ts";
 import { kycRoutes } from "./kyc_routes.ts";
 import { packageRoutes } from "./packages_routes.ts";
+import { userRoutes } from "./users_routes.ts";
+import { withdrawalRoutes } from "./withdrawals_routes.ts";
 
 export type AdminDeps = {
   sql: () => Sql;
@@ -35,6 +37,8 @@ export function createAdminHandler(deps: AdminDeps) {
   const routes: Route[] = [
     ...kycRoutes(routeDeps),
     ...packageRoutes(routeDeps),
+    ...withdrawalRoutes(routeDeps),
+    ...userRoutes(routeDeps),
   ];
   return createApp({ functionName: "admin", routes });
 }
