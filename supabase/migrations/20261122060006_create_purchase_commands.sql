@@ -20,6 +20,9 @@ language sql as $$
   select pg_advisory_xact_lock(hashtextextended('payment_intent:' || p_payment_intent_id, 0))
 $$;
 
+create function money.rfc3339(p_at timestamptz) returns text
+language sql immutable as $$ select to_char(p_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') $$;
+
 create function money.start_checkout(
   p_purchase_id uuid, p_user_id uuid, p_package_id uuid, p_stripe_session_id text, p_metadata jsonb default '{}'::jsonb
 ) returns jsonb
@@ -43,8 +46,7 @@ language sql stable as $$
   select jsonb_build_object('purchaseId', purchase_id, 'packageId', package_id, 'amountMinor', amount_minor,
     'currency', currency, 'status', status, 'stripeSessionId', stripe_session_id, 'refundedMinor', refunded_minor,
     'contractId', contract_id,
-    'createdAt', to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-    'paidAt', to_char(paid_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
+    'createdAt', money.rfc3339(created_at), 'paidAt', money.rfc3339(paid_at))
   from public.purchases where purchase_id = p_purchase_id
 $$;
 
@@ -70,7 +72,9 @@ begin
   select * into v_purchase from public.purchases where purchase_id = p_purchase_id for update;
   if not found then return 'unknown_purchase'; end if;
   if v_purchase.status <> 'pending' then return 'duplicate'; end if;
-  if v_purchase.amount_minor <> p_amount_minor or v_purchase.currency <> upper(p_currency) then return 'amount_mismatch'; end if;
+  if v_purchase.amount_minor is distinct from p_amount_minor or v_purchase.currency is distinct from upper(p_currency) then
+    return 'amount_mismatch';
+  end if;
 
   select coalesce(ancestor_ids, '{}') into v_ancestors from public.referral_uplines where user_id = v_purchase.user_id;
   perform money.lock_users(v_ancestors || v_purchase.user_id);
@@ -120,8 +124,6 @@ begin
 end;
 $$;
 
-create function money.rfc3339(p_at timestamptz) returns text
-language sql immutable as $$ select to_char(p_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') $$;
 
 create table money.deferred_refunds (
   payment_intent_id text not null,
@@ -139,7 +141,8 @@ comment on table money.deferred_refunds is 'Refunds and disputes whose purchase 
 -- PurchaseRefunded/PurchaseDisputed for the new part, and each commission reversed in proportion,
 -- floor(commission x refunded_total / price) in all, so a full refund reverses it exactly.
 -- Inside the hold the reversal takes from pending; after it, from available, and what available
--- cannot cover is recorded as owed. Returns refunded | disputed | no_change | deferred.
+-- cannot cover is recorded as owed. Returns refunded | disputed | no_change | deferred, or
+-- invalid / currency_mismatch for a command that cannot be applied (nothing changes).
 create function money.refund_purchase(
   p_payment_intent_id text, p_refunded_total_minor bigint, p_currency text, p_kind text, p_stripe_event_id text,
   p_metadata jsonb default '{}'::jsonb
@@ -153,6 +156,10 @@ declare
   v_reverse bigint;
   v_from_available bigint;
 begin
+  if p_payment_intent_id is null or p_kind not in ('refund', 'dispute')
+     or (p_kind = 'refund' and (p_refunded_total_minor is null or p_refunded_total_minor < 0)) then
+    return 'invalid';
+  end if;
   perform money.lock_payment_intent(p_payment_intent_id);
   select * into v_purchase from public.purchases where payment_intent_id = p_payment_intent_id for update;
   if not found then
@@ -165,6 +172,7 @@ begin
     return 'deferred';
   end if;
 
+  if upper(p_currency) is distinct from v_purchase.currency then return 'currency_mismatch'; end if;
   v_target := case when p_kind = 'dispute' then v_purchase.amount_minor
                    else least(p_refunded_total_minor, v_purchase.amount_minor) end;
   if v_target <= v_purchase.refunded_minor then return 'no_change'; end if;

@@ -145,7 +145,10 @@ function applyCors(req: Request, headers: Headers, allowedOrigins: string[]): vo
     "Access-Control-Allow-Headers",
     "authorization, x-client-info, apikey, content-type, idempotency-key, x-request-id",
   );
-  headers.set("Access-Control-Expose-Headers", "x-request-id, retry-after, ratelimit-limit, ratelimit-remaining, ratelimit-reset");
+  headers.set(
+    "Access-Control-Expose-Headers",
+    "x-request-id, retry-after, ratelimit-limit, ratelimit-remaining, ratelimit-reset, idempotent-replayed",
+  );
   headers.set("Access-Control-Max-Age", "600");
 }
 
