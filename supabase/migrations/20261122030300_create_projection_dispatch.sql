@@ -24,16 +24,44 @@ create table projections.tables (
 );
 comment on table projections.tables is 'Tables that are pure projections: rebuild() empties them and replays every event.';
 
-create function projections.apply(e event_store.events) returns void
+-- projections.apply(e) runs every handler registered for e.type. It is generated from the registry
+-- (a CASE with direct calls, whose plans PL/pgSQL caches) and regenerated whenever the registry changes:
+-- a dynamic lookup and EXECUTE per event cost more than most handlers.
+create function projections.compile_dispatch() returns void
 language plpgsql as $$
 declare
-  h record;
+  v_cases text := '';
+  r record;
 begin
-  for h in select handler::regproc as fn from projections.handlers where event_type = e.type order by priority, handler::text loop
-    execute format('select %s($1)', h.fn) using e;
+  for r in
+    select event_type, string_agg(format('perform %s(e);', handler::regproc::text), ' ' order by priority, handler::text) as calls
+    from projections.handlers group by event_type order by event_type
+  loop
+    v_cases := v_cases || format(' when %L then %s', r.event_type, r.calls);
   end loop;
+  execute format($f$
+    create or replace function projections.apply(e event_store.events) returns void
+    language plpgsql as $b$
+    begin
+      %s
+    end;
+    $b$
+  $f$, case when v_cases = '' then 'null;' else format('case e.type %s else null; end case;', v_cases) end);
 end;
 $$;
+
+create function projections.on_handlers_changed() returns trigger
+language plpgsql as $$
+begin
+  perform projections.compile_dispatch();
+  return null;
+end;
+$$;
+
+create trigger handlers_compile_dispatch after insert or update or delete or truncate on projections.handlers
+  for each statement execute function projections.on_handlers_changed();
+
+select projections.compile_dispatch();
 
 create function projections.on_events_inserted() returns trigger
 language plpgsql as $$

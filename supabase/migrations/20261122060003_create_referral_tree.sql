@@ -79,34 +79,30 @@ begin
 end;
 $$;
 
--- The VIP level a user's current figures qualify for (0 when none).
-create function money.qualified_vip_level(p_user_id uuid) returns smallint
-language sql stable as $$
-  select coalesce(max(l.vip_level), 0)::smallint
-  from public.user_volumes v
-  join money.vip_levels l
-    on v.personal_volume_minor >= l.personal_volume_minor_min
-   and v.team_volume_minor >= l.team_volume_minor_min
-   and v.direct_referrals >= l.direct_referrals_min
-  where v.user_id = p_user_id
-$$;
-
--- Append VipLevelChanged for each of these users whose qualified level differs from their current one.
--- Callers hold the users' row locks. Changes apply to later commissions only.
+-- Append VipLevelChanged for each of these users whose figures now qualify them for another VIP level
+-- (the highest whose three thresholds they all meet; 0 when none). Callers hold the users' row
+-- locks. Changes apply to later commissions only.
 create function money.refresh_vip_levels(p_user_ids uuid[], p_metadata jsonb) returns void
 language plpgsql as $$
 declare
   r record;
 begin
   for r in
-    select u.user_id, u.vip_level as from_level, money.qualified_vip_level(u.user_id) as to_level
-    from public.users u where u.user_id = any(p_user_ids) order by u.user_id
+    select u.user_id, u.vip_level as from_level, q.to_level
+    from public.users u
+    join public.user_volumes v on v.user_id = u.user_id
+    cross join lateral (
+      select coalesce(max(l.vip_level), 0)::smallint as to_level from money.vip_levels l
+      where v.personal_volume_minor >= l.personal_volume_minor_min
+        and v.team_volume_minor >= l.team_volume_minor_min
+        and v.direct_referrals >= l.direct_referrals_min
+    ) q
+    where u.user_id = any(p_user_ids) and q.to_level <> u.vip_level
+    order by u.user_id
   loop
-    if r.to_level <> r.from_level then
-      perform event_store.append_events('user-' || r.user_id, 'stream_exists', jsonb_build_array(jsonb_build_object(
-        'type', 'VipLevelChanged',
-        'data', jsonb_build_object('userId', r.user_id, 'fromLevel', r.from_level, 'toLevel', r.to_level))), p_metadata);
-    end if;
+    perform event_store.append_events('user-' || r.user_id, 'stream_exists', jsonb_build_array(jsonb_build_object(
+      'type', 'VipLevelChanged',
+      'data', jsonb_build_object('userId', r.user_id, 'fromLevel', r.from_level, 'toLevel', r.to_level))), p_metadata);
   end loop;
 end;
 $$;

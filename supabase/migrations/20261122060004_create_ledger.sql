@@ -61,55 +61,51 @@ $$;
 insert into projections.handlers (event_type, handler, priority)
 values ('UserRegistered', 'projections.open_user_account(event_store.events)'::regprocedure, 30);
 
--- Post one event's entries. p_lines: [{"user_id"?: uuid, "kind": text, "amount_minor": n, "reference_id"?: uuid}]
--- (built with money.line);
--- user kinds: available, pending, in_transit, owed; anything else is a platform account.
--- Raises MO500 when the lines do not sum to zero (a programming error, never a client's).
-create function projections.post_entries(e event_store.events, p_lines jsonb) returns void
+-- Post one event's entries: line i moves p_amounts[i] on account p_kinds[i] of user p_user_ids[i] (a
+-- null user: a platform account), all about p_reference_id. User kinds: available, pending, in_transit,
+-- owed. Raises MO500 when the lines do not sum to zero (a programming error, never a client's).
+create function projections.post_entries(
+  e event_store.events, p_reference_id uuid, p_kinds text[], p_amounts bigint[], p_user_ids uuid[]
+) returns void
 language plpgsql as $$
 declare
-  l record;
   v_line int := 0;
   v_sum bigint := 0;
   v_after bigint;
+  v_kind text;
+  v_amount bigint;
+  v_user_id uuid;
   v_currency text := coalesce(e.data ->> 'currency', (money.settings()).currency);
 begin
-  for l in
-    select x.user_id, x.kind, x.amount_minor, x.reference_id
-    from jsonb_to_recordset(p_lines) as x(user_id uuid, kind text, amount_minor bigint, reference_id uuid)
-  loop
-    continue when l.amount_minor = 0;
+  for i in 1 .. cardinality(p_kinds) loop
+    v_kind := p_kinds[i];
+    v_amount := p_amounts[i];
+    v_user_id := p_user_ids[i];
+    continue when v_amount = 0;
     v_line := v_line + 1;
-    v_sum := v_sum + l.amount_minor;
+    v_sum := v_sum + v_amount;
     v_after := null;
-    if l.user_id is not null then
+    if v_user_id is not null then
       update public.user_accounts set
-        available_minor = available_minor + case when l.kind = 'available' then l.amount_minor else 0 end,
-        pending_minor = pending_minor + case when l.kind = 'pending' then l.amount_minor else 0 end,
-        in_transit_minor = in_transit_minor + case when l.kind = 'in_transit' then l.amount_minor else 0 end,
-        owed_minor = owed_minor + case when l.kind = 'owed' then l.amount_minor else 0 end
-      where user_id = l.user_id
-      returning case l.kind when 'available' then available_minor when 'pending' then pending_minor
+        available_minor = available_minor + case when v_kind = 'available' then v_amount else 0 end,
+        pending_minor = pending_minor + case when v_kind = 'pending' then v_amount else 0 end,
+        in_transit_minor = in_transit_minor + case when v_kind = 'in_transit' then v_amount else 0 end,
+        owed_minor = owed_minor + case when v_kind = 'owed' then v_amount else 0 end
+      where user_id = v_user_id
+      returning case v_kind when 'available' then available_minor when 'pending' then pending_minor
                             when 'in_transit' then in_transit_minor when 'owed' then owed_minor end
       into v_after;
       if v_after is null then
-        raise exception 'no % account for user %', l.kind, l.user_id using errcode = 'MO500';
+        raise exception 'no % account for user %', v_kind, v_user_id using errcode = 'MO500';
       end if;
     end if;
     insert into public.ledger_entries (event_position, line, account, user_id, amount_minor, balance_before_minor,
       balance_after_minor, currency, event_type, reference_id, recorded_at)
-    values (e.position, v_line, case when l.user_id is null then 'platform:' else 'user:' end || l.kind, l.user_id,
-      l.amount_minor, v_after - l.amount_minor, v_after, v_currency, e.type, l.reference_id, e.recorded_at);
+    values (e.position, v_line, case when v_user_id is null then 'platform:' else 'user:' end || v_kind, v_user_id,
+      v_amount, v_after - v_amount, v_after, v_currency, e.type, p_reference_id, e.recorded_at);
   end loop;
   if v_sum <> 0 then
     raise exception 'ledger entries of event % sum to %, not zero', e.position, v_sum using errcode = 'MO500';
   end if;
 end;
-$$;
-
--- Helpers that build ledger lines, so each event's entries read as a sentence.
-create function money.line(p_kind text, p_amount_minor bigint, p_user_id uuid default null, p_reference_id uuid default null)
-returns jsonb language sql immutable as $$
-  select jsonb_strip_nulls(jsonb_build_object('user_id', p_user_id, 'kind', p_kind, 'amount_minor', p_amount_minor,
-    'reference_id', p_reference_id))
 $$;

@@ -113,9 +113,10 @@ begin
     v_amount * (d ->> 'dailyRateBps')::bigint * (d ->> 'durationDays')::bigint / 10000,
     (d ->> 'startsAt')::timestamptz, (d ->> 'endsAt')::timestamptz);
   perform projections.add_volume(v_buyer, v_amount);
-  perform projections.post_entries(e, jsonb_build_array(
-    money.line('stripe_clearing', -v_amount, null, (d ->> 'purchaseId')::uuid),
-    money.line('revenue', v_amount, null, (d ->> 'purchaseId')::uuid)));
+  perform projections.post_entries(e, (d ->> 'purchaseId')::uuid,
+      array['stripe_clearing', 'revenue'],
+      array[-v_amount, v_amount]::bigint[],
+      array[null, null]::uuid[]);
 end;
 $$;
 
@@ -140,9 +141,10 @@ begin
       stopped_after_periods = coalesce(c.stopped_after_periods, money.contract_periods_accrued(c.starts_at, c.ends_at, null))
   where contract_id = v_purchase.contract_id;
   perform projections.add_volume(v_purchase.user_id, -v_amount);
-  perform projections.post_entries(e, jsonb_build_array(
-    money.line('revenue', -v_amount, null, v_purchase.purchase_id),
-    money.line('stripe_clearing', v_amount, null, v_purchase.purchase_id)));
+  perform projections.post_entries(e, v_purchase.purchase_id,
+      array['revenue', 'stripe_clearing'],
+      array[-v_amount, v_amount]::bigint[],
+      array[null, null]::uuid[]);
 end;
 $$;
 
@@ -162,20 +164,23 @@ begin
       e.recorded_at)
     returning * into c;
     if c.beneficiary_id is null then
-      perform projections.post_entries(e, jsonb_build_array(
-        money.line('commission_expense', -v_amount, null, c.commission_id),
-        money.line('commission_unassigned', v_amount, null, c.commission_id)));
+      perform projections.post_entries(e, c.commission_id,
+          array['commission_expense', 'commission_unassigned'],
+          array[-v_amount, v_amount]::bigint[],
+          array[null, null]::uuid[]);
     else
       update public.user_accounts set commission_minor = commission_minor + v_amount where user_id = c.beneficiary_id;
-      perform projections.post_entries(e, jsonb_build_array(
-        money.line('commission_expense', -v_amount, null, c.commission_id),
-        money.line('pending', v_amount, c.beneficiary_id, c.commission_id)));
+      perform projections.post_entries(e, c.commission_id,
+          array['commission_expense', 'pending'],
+          array[-v_amount, v_amount]::bigint[],
+          array[null, c.beneficiary_id]::uuid[]);
     end if;
   elsif e.type = 'CommissionReleased' then
     update public.commissions set status = 'released' where commission_id = (d ->> 'commissionId')::uuid returning * into c;
-    perform projections.post_entries(e, jsonb_build_array(
-      money.line('pending', -v_amount, c.beneficiary_id, c.commission_id),
-      money.line('available', v_amount, c.beneficiary_id, c.commission_id)));
+    perform projections.post_entries(e, c.commission_id,
+        array['pending', 'available'],
+        array[-v_amount, v_amount]::bigint[],
+        array[c.beneficiary_id, c.beneficiary_id]::uuid[]);
   else -- CommissionReversed
     update public.commissions
     set reversed_minor = reversed_minor + v_amount,
@@ -183,16 +188,16 @@ begin
     where commission_id = (d ->> 'commissionId')::uuid
     returning * into c;
     if c.beneficiary_id is null then
-      perform projections.post_entries(e, jsonb_build_array(
-        money.line('commission_unassigned', -v_amount, null, c.commission_id),
-        money.line('commission_expense', v_amount, null, c.commission_id)));
+      perform projections.post_entries(e, c.commission_id,
+          array['commission_unassigned', 'commission_expense'],
+          array[-v_amount, v_amount]::bigint[],
+          array[null, null]::uuid[]);
     else
       update public.user_accounts set commission_minor = commission_minor - v_amount where user_id = c.beneficiary_id;
-      perform projections.post_entries(e, jsonb_build_array(
-        money.line('pending', -(d ->> 'fromPendingMinor')::bigint, c.beneficiary_id, c.commission_id),
-        money.line('available', -(d ->> 'fromAvailableMinor')::bigint, c.beneficiary_id, c.commission_id),
-        money.line('owed', -(d ->> 'owedMinor')::bigint, c.beneficiary_id, c.commission_id),
-        money.line('commission_expense', v_amount, null, c.commission_id)));
+      perform projections.post_entries(e, c.commission_id,
+          array['pending', 'available', 'owed', 'commission_expense'],
+          array[-(d ->> 'fromPendingMinor')::bigint, -(d ->> 'fromAvailableMinor')::bigint, -(d ->> 'owedMinor')::bigint, v_amount]::bigint[],
+          array[c.beneficiary_id, c.beneficiary_id, c.beneficiary_id, null]::uuid[]);
     end if;
   end if;
 end;

@@ -46,9 +46,10 @@ begin
     values ((d ->> 'withdrawalId')::uuid, (d ->> 'userId')::uuid, (d ->> 'amountMinor')::bigint, d ->> 'currency',
             'pending', e.recorded_at)
     returning * into w;
-    perform projections.post_entries(e, jsonb_build_array(
-      money.line('available', -w.amount_minor, w.user_id, w.withdrawal_id),
-      money.line('in_transit', w.amount_minor, w.user_id, w.withdrawal_id)));
+    perform projections.post_entries(e, w.withdrawal_id,
+        array['available', 'in_transit'],
+        array[-w.amount_minor, w.amount_minor]::bigint[],
+        array[w.user_id, w.user_id]::uuid[]);
     return;
   end if;
   update public.withdrawals
@@ -57,14 +58,16 @@ begin
   where withdrawal_id = (d ->> 'withdrawalId')::uuid
   returning * into w;
   if e.type = 'WithdrawalRejected' then
-    perform projections.post_entries(e, jsonb_build_array(
-      money.line('in_transit', -w.amount_minor, w.user_id, w.withdrawal_id),
-      money.line('available', w.amount_minor, w.user_id, w.withdrawal_id)));
+    perform projections.post_entries(e, w.withdrawal_id,
+        array['in_transit', 'available'],
+        array[-w.amount_minor, w.amount_minor]::bigint[],
+        array[w.user_id, w.user_id]::uuid[]);
   elsif e.type = 'WithdrawalPaid' then
     update public.user_accounts set withdrawn_minor = withdrawn_minor + w.amount_minor where user_id = w.user_id;
-    perform projections.post_entries(e, jsonb_build_array(
-      money.line('in_transit', -w.amount_minor, w.user_id, w.withdrawal_id),
-      money.line('payouts', w.amount_minor, null, w.withdrawal_id)));
+    perform projections.post_entries(e, w.withdrawal_id,
+        array['in_transit', 'payouts'],
+        array[-w.amount_minor, w.amount_minor]::bigint[],
+        array[w.user_id, null]::uuid[]);
   end if;
 end;
 $$;

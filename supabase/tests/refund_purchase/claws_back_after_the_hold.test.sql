@@ -9,7 +9,8 @@ select is((select available_minor from public.user_accounts where user_id = (sel
   'after the hold the commission is available');
 -- The upline spends 500 of it (as a paid withdrawal would), leaving 300 available.
 select event_store.append_events('test-spend-' || gen_random_uuid(), 'no_stream', '[{"type":"TestBalanceSpent","data":{}}]');
-select projections.post_entries(e, jsonb_build_array(money.line('available', -500, (select c[1] from t)), money.line('payouts', 500)))
+select projections.post_entries(e, null, array['available', 'payouts'], array[-500, 500]::bigint[],
+  array[(select c[1] from t), null]::uuid[])
 from event_store.events e where e.type = 'TestBalanceSpent' order by position desc limit 1;
 select money.refund_purchase('pi_test_' || (select purchase_id from b), 10000, 'usd', 'refund', 'evt_late');
 select is((select available_minor from public.user_accounts where user_id = (select c[1] from t)), 0::bigint,
