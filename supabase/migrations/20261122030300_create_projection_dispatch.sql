@@ -19,10 +19,29 @@ create table projections.handlers (
 comment on table projections.handlers is 'Which SQL function projects which event type; each takes one event_store.events row.';
 
 create table projections.tables (
-  table_name regclass primary key,
-  rebuild_order int not null default 100
+  table_name regclass primary key
 );
 comment on table projections.tables is 'Tables that are pure projections: rebuild() empties them and replays every event.';
+
+-- Register a projection table (rebuild() empties and replays it) and close it to Supabase's API roles:
+-- RLS on, and the grants Supabase gives new public tables taken back. With p_owner_column, the
+-- signed-in user a row belongs to may read it (one select policy), and nobody else.
+create function projections.register_table(p_table regclass, p_owner_column text default null) returns void
+language plpgsql as $$
+declare
+  v_name text := (select relname from pg_class where oid = p_table);
+begin
+  insert into projections.tables (table_name) values (p_table);
+  execute format('alter table %s enable row level security', p_table);
+  execute format('revoke all on table %s from public, anon, authenticated', p_table);
+  execute format('grant select on table %s to service_role', p_table);
+  if p_owner_column is null then return; end if;
+  -- (select auth.uid()) is evaluated once per statement, not per row (Supabase's RLS advice).
+  execute format('create policy %I on %s for select to authenticated using (%I = (select auth.uid()))',
+    v_name || '_select_own', p_table, p_owner_column);
+  execute format('grant select on table %s to authenticated', p_table);
+end;
+$$;
 
 -- projections.apply(e) runs every handler registered for e.type. It is generated from the registry
 -- (a CASE with direct calls, whose plans PL/pgSQL caches) and regenerated whenever the registry changes:
@@ -79,22 +98,21 @@ create trigger events_project after insert on event_store.events
   referencing new table as inserted
   for each statement execute function projections.on_events_inserted();
 
--- Rebuild every registered projection from the events, from zero. Runs in the caller's transaction:
--- projections.verify_rebuild() uses that to compare and roll back.
+-- Rebuild every registered projection from the events, from zero, in the caller's transaction
+-- (projections.verify_rebuild() uses that to compare and roll back). One TRUNCATE empties every table,
+-- so foreign keys between projections never block it.
 create function projections.rebuild() returns bigint
 language plpgsql as $$
 declare
-  t record;
+  v_tables text;
   e event_store.events;
   n bigint := 0;
 begin
+  select string_agg(table_name::text, ', ' order by table_name::text) into v_tables from projections.tables;
+  if v_tables is null then return 0; end if;
   -- Writers wait while we rebuild; readers keep seeing the old rows until we commit.
-  for t in select table_name from projections.tables order by rebuild_order desc, table_name::text loop
-    execute format('lock table %s in exclusive mode', t.table_name);
-  end loop;
-  for t in select table_name from projections.tables order by rebuild_order desc, table_name::text loop
-    execute format('truncate %s', t.table_name);
-  end loop;
+  execute format('lock table %s in exclusive mode', v_tables);
+  execute format('truncate %s', v_tables);
   for e in select * from event_store.events order by position loop
     perform projections.apply(e);
     n := n + 1;

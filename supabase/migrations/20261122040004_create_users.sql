@@ -31,12 +31,4 @@ revoke all on function public.users_keep_referrer() from public, anon, authentic
 create trigger users_keep_referrer before update on public.users
   for each row execute function public.users_keep_referrer();
 
-alter table public.users enable row level security;
--- (select auth.uid()) is evaluated once per statement, not per row (Supabase's RLS performance advice).
-create policy users_select_own on public.users for select to authenticated
-  using (user_id = (select auth.uid()));
-
--- Supabase grants everything on new public tables to anon and authenticated by default: take it back.
-revoke all on table public.users from public, anon, authenticated;
-grant select on table public.users to authenticated;
-grant select on table public.users to service_role;
+select projections.register_table('public.users', 'user_id');

@@ -15,5 +15,3 @@ $$;
 
 insert into projections.handlers (event_type, handler, priority)
 values ('UserRegistered', 'projections.project_user_registered(event_store.events)'::regprocedure, 10);
--- rebuild() truncates in descending rebuild_order: tables that reference users (default 100) go first.
-insert into projections.tables (table_name, rebuild_order) values ('public.users'::regclass, 10);

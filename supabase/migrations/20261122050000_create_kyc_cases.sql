@@ -36,11 +36,4 @@ create index kyc_cases_user_id_idx on public.kyc_cases (user_id, submitted_posit
 create index kyc_cases_queue_idx on public.kyc_cases (status, submitted_position);
 create unique index kyc_cases_submitted_position_key on public.kyc_cases (submitted_position);
 
-alter table public.kyc_cases enable row level security;
-create policy kyc_cases_select_own on public.kyc_cases for select to authenticated
-  using (user_id = (select auth.uid()));
-revoke all on table public.kyc_cases from public, anon, authenticated;
-grant select on table public.kyc_cases to authenticated;
-grant select on table public.kyc_cases to service_role;
-
-insert into projections.tables (table_name, rebuild_order) values ('public.kyc_cases'::regclass, 100);
+select projections.register_table('public.kyc_cases', 'user_id');

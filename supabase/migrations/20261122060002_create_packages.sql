@@ -16,10 +16,9 @@ create table public.packages (
 comment on table public.packages is 'The catalog (projection of PackagePublished/PackageRetired). Anyone may read active packages.';
 create index packages_active_idx on public.packages (price_minor, package_id) where status = 'active';
 
-alter table public.packages enable row level security;
+select projections.register_table('public.packages');
 create policy packages_select_active on public.packages for select to anon, authenticated using (status = 'active');
-revoke all on table public.packages from public, anon, authenticated;
-grant select on table public.packages to anon, authenticated, service_role;
+grant select on table public.packages to anon, authenticated;
 
 create function projections.project_package(e event_store.events) returns void
 language plpgsql as $$
@@ -37,7 +36,6 @@ $$;
 insert into projections.handlers (event_type, handler, priority) values
   ('PackagePublished', 'projections.project_package(event_store.events)'::regprocedure, 10),
   ('PackageRetired', 'projections.project_package(event_store.events)'::regprocedure, 10);
-insert into projections.tables (table_name) values ('public.packages'::regclass);
 
 -- Errors: MO422 a package in another currency than the platform's; MO404 unknown package;
 -- MO409 already retired.

@@ -28,18 +28,9 @@ create table public.user_volumes (
 );
 comment on table public.user_volumes is 'The figures VIP levels are computed from: own purchases, levels 1-10 purchases, direct referrals.';
 
-do $$
-declare t text;
-begin
-  foreach t in array array['public.referral_uplines', 'public.network_levels', 'public.user_volumes'] loop
-    execute format('alter table %s enable row level security', t);
-    execute format('create policy %s_select_own on %s for select to authenticated using (user_id = (select auth.uid()))',
-      replace(t, 'public.', ''), t);
-    execute format('revoke all on table %s from public, anon, authenticated', t);
-    execute format('grant select on table %s to authenticated, service_role', t);
-    execute format('insert into projections.tables (table_name) values (%L::regclass)', t);
-  end loop;
-end $$;
+select projections.register_table('public.referral_uplines', 'user_id');
+select projections.register_table('public.network_levels', 'user_id');
+select projections.register_table('public.user_volumes', 'user_id');
 
 create function projections.project_referral_signup(e event_store.events) returns void
 language plpgsql as $$

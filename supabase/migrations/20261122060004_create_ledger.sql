@@ -41,18 +41,8 @@ create table public.ledger_entries (
 comment on table public.ledger_entries is 'Immutable ledger lines, one set per money event (event_position), summing to zero per event. account is user:<kind> or platform:<kind>.';
 create index ledger_entries_user_idx on public.ledger_entries (user_id, event_position desc, line desc) where user_id is not null;
 
-do $$
-declare t text;
-begin
-  foreach t in array array['public.user_accounts', 'public.ledger_entries'] loop
-    execute format('alter table %s enable row level security', t);
-    execute format('create policy %s_select_own on %s for select to authenticated using (user_id = (select auth.uid()))',
-      replace(t, 'public.', ''), t);
-    execute format('revoke all on table %s from public, anon, authenticated', t);
-    execute format('grant select on table %s to authenticated, service_role', t);
-    execute format('insert into projections.tables (table_name) values (%L::regclass)', t);
-  end loop;
-end $$;
+select projections.register_table('public.user_accounts', 'user_id');
+select projections.register_table('public.ledger_entries', 'user_id');
 
 create function projections.open_user_account(e event_store.events) returns void
 language sql as $$

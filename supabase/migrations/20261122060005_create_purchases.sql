@@ -64,24 +64,9 @@ comment on table public.commissions is 'One row per (purchase, level 1-10). bene
 create index commissions_due_idx on public.commissions (releases_at, commission_id) where status = 'pending';
 create index commissions_beneficiary_idx on public.commissions (beneficiary_id, accrued_at desc) where beneficiary_id is not null;
 
-do $$
-declare t text;
-begin
-  foreach t in array array['public.purchases', 'public.contracts'] loop
-    execute format('alter table %s enable row level security', t);
-    execute format('create policy %s_select_own on %s for select to authenticated using (user_id = (select auth.uid()))',
-      replace(t, 'public.', ''), t);
-    execute format('revoke all on table %s from public, anon, authenticated', t);
-    execute format('grant select on table %s to authenticated, service_role', t);
-    execute format('insert into projections.tables (table_name) values (%L::regclass)', t);
-  end loop;
-end $$;
-alter table public.commissions enable row level security;
-create policy commissions_select_own on public.commissions for select to authenticated
-  using (beneficiary_id = (select auth.uid()));
-revoke all on table public.commissions from public, anon, authenticated;
-grant select on table public.commissions to authenticated, service_role;
-insert into projections.tables (table_name) values ('public.commissions'::regclass);
+select projections.register_table('public.purchases', 'user_id');
+select projections.register_table('public.contracts', 'user_id');
+select projections.register_table('public.commissions', 'beneficiary_id');
 
 create function projections.project_checkout(e event_store.events) returns void
 language plpgsql as $$

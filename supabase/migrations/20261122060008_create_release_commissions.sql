@@ -39,21 +39,19 @@ exception when others then
   raise notice 'pg_cron is not available in this database (%): periodic jobs are not scheduled', sqlerrm;
 end $$;
 
--- Safe to run twice: unschedule by name, then schedule.
-create function money.schedule_jobs() returns void
+-- Schedule (or reschedule) a periodic job by name: safe to run twice, and a no-op where pg_cron is not
+-- installed. pg_cron 1.4 schedules in minutes (no seconds) and in UTC.
+create function private.schedule_job(p_name text, p_schedule text, p_command text) returns void
 language plpgsql as $$
-declare
-  j record;
 begin
   if to_regnamespace('cron') is null then return; end if;
-  for j in select * from (values
-      ('release-commissions', '* * * * *', 'select money.release_due_commissions()'),
-      ('clean-cron-history', '17 3 * * *', $q$delete from cron.job_run_details where end_time < now() - interval '7 days'$q$)
-    ) as t(name, schedule, command)
-  loop
-    perform cron.unschedule(jobid) from cron.job where jobname = j.name;
-    perform cron.schedule(j.name, j.schedule, j.command);
-  end loop;
+  perform cron.unschedule(jobid) from cron.job where jobname = p_name;
+  perform cron.schedule(p_name, p_schedule, p_command);
 end;
 $$;
-select money.schedule_jobs();
+revoke all on function private.schedule_job(text, text, text) from public;
+
+select private.schedule_job('release-commissions', '* * * * *', 'select money.release_due_commissions()');
+-- cron.job_run_details grows forever otherwise.
+select private.schedule_job('clean-cron-history', '17 3 * * *',
+  $q$delete from cron.job_run_details where end_time < now() - interval '7 days'$q$);

@@ -10,7 +10,7 @@ create table public.earnings_periods (
   constraint earnings_periods_one_hour check (period_ends_at = period_starts_at + interval '1 hour')
 );
 comment on table public.earnings_periods is 'One row per accrued hour period (projection of EarningsAccrued): how many contracts and users earned, and the total.';
-insert into projections.tables (table_name) values ('public.earnings_periods'::regclass);
+select projections.register_table('public.earnings_periods');
 
 create function money.earnings_watermark() returns timestamptz
 language sql stable as $$ select max(period_ends_at) from public.earnings_periods $$;
@@ -165,21 +165,4 @@ begin
 end;
 $$;
 
-create or replace function money.schedule_jobs() returns void
-language plpgsql as $$
-declare
-  j record;
-begin
-  if to_regnamespace('cron') is null then return; end if;
-  for j in select * from (values
-      ('accrue-earnings', '* * * * *', 'select money.run_earnings_job()'),
-      ('release-commissions', '* * * * *', 'select money.release_due_commissions()'),
-      ('clean-cron-history', '17 3 * * *', $q$delete from cron.job_run_details where end_time < now() - interval '7 days'$q$)
-    ) as t(name, schedule, command)
-  loop
-    perform cron.unschedule(jobid) from cron.job where jobname = j.name;
-    perform cron.schedule(j.name, j.schedule, j.command);
-  end loop;
-end;
-$$;
-select money.schedule_jobs();
+select private.schedule_job('accrue-earnings', '* * * * *', 'select money.run_earnings_job()');

@@ -20,11 +20,7 @@ create table public.withdrawals (
 comment on table public.withdrawals is 'Projection of Withdrawal* events. decided_by is the admin of the last decision; reference is the payout''s external reference.';
 create index withdrawals_user_idx on public.withdrawals (user_id, requested_at desc, withdrawal_id desc);
 create index withdrawals_status_idx on public.withdrawals (status, requested_at, withdrawal_id);
-alter table public.withdrawals enable row level security;
-create policy withdrawals_select_own on public.withdrawals for select to authenticated using (user_id = (select auth.uid()));
-revoke all on table public.withdrawals from public, anon, authenticated;
-grant select on table public.withdrawals to authenticated, service_role;
-insert into projections.tables (table_name) values ('public.withdrawals'::regclass);
+select projections.register_table('public.withdrawals', 'user_id');
 
 -- Where the money goes is personal data: kept apart, erasable, never in an event.
 create table private.withdrawal_destinations (

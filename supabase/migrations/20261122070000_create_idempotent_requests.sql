@@ -116,11 +116,6 @@ revoke all on function private.claim_idempotent_request(uuid, text, bytea, inter
 revoke all on function private.complete_idempotent_request(uuid, text, uuid, int, text, text) from public;
 revoke all on function private.release_idempotent_request(uuid, text, uuid) from public;
 
--- Expired keys are deleted hourly; safe to run twice.
-do $$
-begin
-  if to_regnamespace('cron') is null then return; end if;
-  perform cron.unschedule(jobid) from cron.job where jobname = 'purge-idempotent-requests';
-  perform cron.schedule('purge-idempotent-requests', '23 * * * *',
-    $q$delete from private.idempotent_requests where created_at < now() - private.idempotency_retention()$q$);
-end $$;
+-- Expired keys are deleted hourly.
+select private.schedule_job('purge-idempotent-requests', '23 * * * *',
+  $q$delete from private.idempotent_requests where created_at < now() - private.idempotency_retention()$q$);
