@@ -131,3 +131,31 @@ begin
   return (select available_minor from public.user_accounts where user_id = p_user_id) - v_before;
 end;
 $$;
+
+-- KYC through its commands: a registered user with credentials (an admin when asked), a submission with
+-- one document, an admin's decision at the case's current version.
+create or replace function test_support.kyc_user(p_admin boolean default false) returns uuid language plpgsql as $f$
+declare v uuid := gen_random_uuid();
+begin
+  perform private.register_user(v, 'kyc-' || v || '@example.test', '$scrypt$x', test_support.referral_code(), null,
+    gen_random_uuid(), md5(v::text) || md5(v::text), 60);
+  if p_admin then perform private.promote_to_admin('kyc-' || v || '@example.test'); end if;
+  return v;
+end $f$;
+create or replace function test_support.kyc_submit(p_user uuid, p_case uuid default gen_random_uuid()) returns jsonb language sql as $f$
+  select kyc.submit_case(
+    jsonb_build_object('type', 'KycSubmitted', 'schemaVersion', 1, 'data', jsonb_build_object('caseId', p_case,
+      'userId', p_user, 'documents', jsonb_build_array(jsonb_build_object('documentId', d, 'sha256', repeat('a', 64))))),
+    '{"fullName": "Ann Lee", "dateOfBirth": "1990-01-01", "country": "DE"}',
+    jsonb_build_array(jsonb_build_object('documentId', d, 'sha256', repeat('a', 64), 'contentType', 'image/png',
+      'sizeBytes', 10, 'storageKey', p_user || '/' || p_case || '/' || d)))
+  from (select gen_random_uuid() as d) x
+$f$;
+create or replace function test_support.kyc_decide(p_case uuid, p_admin uuid, p_type text, p_final boolean default false) returns jsonb
+language sql as $f$
+  select kyc.record_decision(jsonb_build_object('type', p_type, 'schemaVersion', 1, 'data',
+      jsonb_build_object('caseId', c.case_id, 'userId', c.user_id, 'adminId', p_admin)
+      || case when p_type in ('KycRejected', 'KycApprovalRevoked') then jsonb_build_object('final', p_final) else '{}' end),
+    c.version, 'A reason for the user', 'An internal note')
+  from public.kyc_cases c where c.case_id = p_case
+$f$;
