@@ -24,7 +24,10 @@ export const API_URL = Deno.env.get("API_URL") ?? "http://127.0.0.1:54321";
 export const BENCH_SECONDS = Number(Deno.env.get("BENCH_SECONDS") ?? 10);
 
 export function result(
-  fields: Omit<BenchResult, "ratio" | "target_ratio" | "passed" | "date"> & { target: Target; extraChecks?: boolean },
+  fields: Omit<BenchResult, "ratio" | "target_ratio" | "passed" | "date"> & {
+    target: Target;
+    extraChecks?: boolean;
+  },
 ): BenchResult {
   const { target, extraChecks = true, ...rest } = fields;
   const ratio = Number((fields.value / fields.baseline_value).toPrecision(3));
@@ -47,7 +50,12 @@ async function run(cmd: string, args: string[], env: Record<string, string> = {}
 
 function dbParts(url: string) {
   const u = new URL(url);
-  return { host: u.hostname, port: u.port || "5432", user: decodeURIComponent(u.username || "postgres"), password: decodeURIComponent(u.password) };
+  return {
+    host: u.hostname,
+    port: u.port || "5432",
+    user: decodeURIComponent(u.username || "postgres"),
+    password: decodeURIComponent(u.password),
+  };
 }
 
 /** pgbench's built-in tpcb-like TPS on the same cluster (its own database, initialised once), or the
@@ -60,7 +68,13 @@ export async function pgbenchTps(
   const { host, port, user, password } = dbParts(DATABASE_URL);
   const env = password ? { PGPASSWORD: password } : {};
   const common = ["-h", host, "-p", port, "-U", user];
-  const exists = await run("psql", [...common, "-d", "postgres", "-tAc", "select 1 from pg_database where datname = 'bench_pgbench'"], env);
+  const exists = await run("psql", [
+    ...common,
+    "-d",
+    "postgres",
+    "-tAc",
+    "select 1 from pg_database where datname = 'bench_pgbench'",
+  ], env);
   if (!exists.trim()) {
     await run("psql", [...common, "-d", "postgres", "-c", "create database bench_pgbench"], env);
     await run("pgbench", [...common, "-i", "-q", "-s", "10", "bench_pgbench"], env);
@@ -68,13 +82,30 @@ export async function pgbenchTps(
   const threads = String(Math.min(clients, 2));
   const workload = custom ? ["-f", custom.file] : ["-b", "tpcb-like"];
   const database = custom?.database ?? "bench_pgbench";
-  const out = await run("pgbench", [...common, ...workload, "-c", String(clients), "-j", threads, "-T", String(seconds), "-n", database], env);
+  const out = await run("pgbench", [
+    ...common,
+    ...workload,
+    "-c",
+    String(clients),
+    "-j",
+    threads,
+    "-T",
+    String(seconds),
+    "-n",
+    database,
+  ], env);
   const match = /tps = ([0-9.]+)/.exec(out);
   if (!match) throw new Error(`no TPS in pgbench output:\n${out}`);
   return Number(match[1]);
 }
 
-export type WrkResult = { requestsPerSecond: number; p50Ms: number; p99Ms: number; non2xx: number; errors: number };
+export type WrkResult = {
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  non2xx: number;
+  errors: number;
+};
 
 function toMs(text: string): number {
   const m = /^([0-9.]+)(us|ms|s|m)$/.exec(text.trim());
@@ -88,11 +119,16 @@ export async function wrk(
   url: string,
   options: { connections?: number; seconds?: number; threads?: number; script?: string; rate?: number } = {},
 ): Promise<WrkResult> {
-  if (!/^http:\/\/(127\.0\.0\.1|localhost)[:/]/.test(url)) throw new Error("load tests target localhost only");
+  if (!/^http:\/\/(127\.0\.0\.1|localhost)[:/]/.test(url)) {
+    throw new Error("load tests target localhost only");
+  }
   const args = [
-    "-t", String(options.threads ?? 2),
-    "-c", String(options.connections ?? 100),
-    "-d", `${options.seconds ?? BENCH_SECONDS}s`,
+    "-t",
+    String(options.threads ?? 2),
+    "-c",
+    String(options.connections ?? 100),
+    "-d",
+    `${options.seconds ?? BENCH_SECONDS}s`,
     "--latency",
   ];
   if (options.script) args.push("-s", options.script);
@@ -125,14 +161,29 @@ export async function closedLoop(
   }));
   const elapsedSeconds = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
-  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? NaN;
-  return { opsPerSecond: latencies.length / elapsedSeconds, p50Ms: pct(0.5), p99Ms: pct(0.99), ops: latencies.length };
+  const pct = (p: number) =>
+    latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? NaN;
+  return {
+    opsPerSecond: latencies.length / elapsedSeconds,
+    p50Ms: pct(0.5),
+    p99Ms: pct(0.99),
+    ops: latencies.length,
+  };
 }
 
 /** Starts a Deno program in the background and waits until the URL answers. */
-export async function startServer(script: string, env: Record<string, string>, readyUrl: string): Promise<Deno.ChildProcess> {
+export async function startServer(
+  script: string,
+  env: Record<string, string>,
+  readyUrl: string,
+): Promise<Deno.ChildProcess> {
   const deno = Deno.execPath();
-  const child = new Deno.Command(deno, { args: ["run", "-A", script], env, stdout: "null", stderr: "inherit" }).spawn();
+  const child = new Deno.Command(deno, {
+    args: ["run", "-A", script],
+    env,
+    stdout: "null",
+    stderr: "inherit",
+  }).spawn();
   for (let i = 0; i < 200; i++) {
     try {
       const res = await fetch(readyUrl);
@@ -166,8 +217,14 @@ export async function stop(child: Deno.ChildProcess): Promise<void> {
 export async function signupToken(apiUrl: string): Promise<string> {
   const res = await fetch(`${apiUrl}/functions/v1/auth/signup`, {
     method: "POST",
-    headers: { "content-type": "application/json", "x-forwarded-for": `203.0.113.${Math.floor(Math.random() * 250) + 1}` },
-    body: JSON.stringify({ email: `bench-${crypto.randomUUID()}@example.com`, password: "correct horse battery" }),
+    headers: {
+      "content-type": "application/json",
+      "x-forwarded-for": `203.0.113.${Math.floor(Math.random() * 250) + 1}`,
+    },
+    body: JSON.stringify({
+      email: `bench-${crypto.randomUUID()}@example.com`,
+      password: "correct horse battery",
+    }),
   });
   if (res.status !== 201) throw new Error(`signup failed: ${res.status} ${await res.text()}`);
   return (await res.json()).accessToken;

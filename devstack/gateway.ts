@@ -44,7 +44,11 @@ export function createGateway(handlers: Map<string, Handler>): Handler {
 if (import.meta.main) {
   const port = Number(Deno.env.get("API_PORT") ?? 54321);
   const handlers = await loadHandlers();
-  Deno.serve({ hostname: "127.0.0.1", port, onListen: () => {
-    console.log(`gateway on http://127.0.0.1:${port}${PREFIX}{${[...handlers.keys()].join(",")}}`);
-  } }, createGateway(handlers));
+  Deno.serve({
+    hostname: "127.0.0.1",
+    port,
+    onListen: () => {
+      console.log(`gateway on http://127.0.0.1:${port}${PREFIX}{${[...handlers.keys()].join(",")}}`);
+    },
+  }, createGateway(handlers));
 }

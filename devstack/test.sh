@@ -26,6 +26,15 @@ else
 fi
 
 if [[ $# -eq 0 ]]; then
+  # Formatting, lint and type checks of everything (deno test only checks what the tests import).
+  for check in "fmt --check" "lint" "check supabase/functions/*/index.ts devstack/*.ts tests/*.ts bench/*.ts bench/scenarios/*.ts"; do
+    # shellcheck disable=SC2086
+    if (cd "$ROOT" && "$DENO" $check) >"$out/deno-${check%% *}.txt" 2>&1; then
+      passed=$((passed + 1))
+    else
+      failed=$((failed + 1)); log "deno $check failed:"; tail -n 20 "$out/deno-${check%% *}.txt" >&2
+    fi
+  done
   log "pg_prove supabase/tests"
   pg_prove -v -h 127.0.0.1 -p "$DB_PORT" -U postgres -d postgres --ext .sql -r "$ROOT/supabase/tests" 2>&1 | tee "$out/pgtap.txt"
   pg_passed=$(grep -cE '^ok [0-9]+' "$out/pgtap.txt")

@@ -27,7 +27,9 @@ async function contracts(sql: Sql, users: number, perUser: number, hoursAgo: num
 
 /** Every figure must equal what the contract terms say for the periods accrued. */
 async function assertExactlyOnce(sql: Sql) {
-  const [check] = await sql<{ streams: number; events: number; wrong_users: number; watermark_ok: boolean }[]>`
+  const [check] = await sql<
+    { streams: number; events: number; wrong_users: number; watermark_ok: boolean }[]
+  >`
     select (select count(distinct stream_id) from event_store.events where type = 'EarningsAccrued')::int as streams,
            (select count(*) from event_store.events where type = 'EarningsAccrued')::int as events,
            (select count(*) from (
@@ -54,7 +56,10 @@ Deno.test("ten concurrent runs accrue every period exactly once", async () => {
   try {
     await contracts(f.sql, 40, 3, 6);
     const results = await Promise.all(
-      Array.from({ length: 10 }, () => f.sql<{ r: { periods: number } }[]>`select money.run_earnings_job() as r`),
+      Array.from(
+        { length: 10 },
+        () => f.sql<{ r: { periods: number } }[]>`select money.run_earnings_job() as r`,
+      ),
     );
     const periods = results.map(([row]) => row!.r.periods).sort((a, b) => b - a);
     assert.ok(periods[0]! >= 5, "one run did the due periods");
@@ -91,7 +96,8 @@ Deno.test("a run whose backend is SIGKILLed halfway leaves nothing, and the next
       }
     }
     assert.ok(after, "Postgres came back");
-    const [none] = await after`select count(*)::int as n from event_store.events where type = 'EarningsAccrued'`;
+    const [none] =
+      await after`select count(*)::int as n from event_store.events where type = 'EarningsAccrued'`;
     assert.equal(none!.n, 0, "nothing of the killed run is visible");
     await after`select money.run_earnings_job()`;
     await assertExactlyOnce(after);
@@ -108,14 +114,18 @@ Deno.test("a purchase committing while a run holds the lock lands in exactly one
     const [pkg] = await f.sql<{ id: string; buyer: string }[]>`
       select package_id as id, test_support.register() as buyer from public.packages limit 1`;
     const purchaseId = crypto.randomUUID();
-    await f.sql`select money.start_checkout(${purchaseId}, ${pkg!.buyer}, ${pkg!.id}, ${"cs_race_" + purchaseId})`;
+    await f.sql`select money.start_checkout(${purchaseId}, ${pkg!.buyer}, ${pkg!.id}, ${
+      "cs_race_" + purchaseId
+    })`;
 
     // The run holds the earnings lock (uncommitted); the purchase must wait for it.
     const run = await f.sql.reserve();
     await run`begin`;
     await run`select money.accrue_due_earnings()`;
     let purchased = false;
-    const purchase = f.sql`select money.complete_purchase(${purchaseId}, ${"pi_race_" + purchaseId}, 123457, 'USD')`
+    const purchase = f.sql`select money.complete_purchase(${purchaseId}, ${
+      "pi_race_" + purchaseId
+    }, 123457, 'USD')`
       .then(() => (purchased = true));
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(purchased, false, "the purchase waits for the run");
@@ -124,7 +134,9 @@ Deno.test("a purchase committing while a run holds the lock lands in exactly one
     await purchase;
 
     // Hours later (injected clock), the contract has accrued each of its periods once.
-    const [contract] = await f.sql<{ starts_at: Date }[]>`select starts_at from public.contracts where purchase_id = ${purchaseId}`;
+    const [contract] = await f.sql<
+      { starts_at: Date }[]
+    >`select starts_at from public.contracts where purchase_id = ${purchaseId}`;
     const later = new Date(contract!.starts_at.getTime() + 3 * 3600_000);
     await f.sql`select money.accrue_due_earnings(${later})`;
     await f.sql`select money.accrue_due_earnings(${later})`;

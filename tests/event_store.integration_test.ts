@@ -39,7 +39,9 @@ Deno.test("100 concurrent appends with the same expected version: one wins, 99 c
       Array.from({ length: 100 }, () => appendToStream(sql, stream, 1, [retired()])),
     );
     const won = results.filter((r) => r.status === "fulfilled");
-    const conflicts = results.filter((r) => r.status === "rejected" && r.reason instanceof WrongExpectedVersionError);
+    const conflicts = results.filter((r) =>
+      r.status === "rejected" && r.reason instanceof WrongExpectedVersionError
+    );
     assert.equal(won.length, 1);
     assert.equal(conflicts.length, 99);
     assert.equal((await readStream(sql, stream)).length, 2);
@@ -85,7 +87,10 @@ Deno.test("an idempotent re-append returns the first positions; another payload 
     );
     for (const result of results) assert.deepEqual(result, results[0]);
     assert.equal((await readStream(sql, stream)).length, 1);
-    await assert.rejects(appendToStream(sql, stream, "any", [retired()], { idempotencyKey: key }), IdempotencyKeyReusedError);
+    await assert.rejects(
+      appendToStream(sql, stream, "any", [retired()], { idempotencyKey: key }),
+      IdempotencyKeyReusedError,
+    );
   } finally {
     await sql.end();
   }

@@ -6,7 +6,17 @@ import { fn } from "./support.ts";
 const JSON_ROUTES = ["auth/signup", "auth/login", "auth/refresh"];
 /** Routes that take a JSON body from a signed-in user (the test signs up one). Add new ones here. */
 const USER_JSON_ROUTES = ["purchases"];
-const FUNCTIONS = ["health", "auth", "account", "withdrawals", "packages", "purchases", "stripe-webhook", "kyc", "admin"];
+const FUNCTIONS = [
+  "health",
+  "auth",
+  "account",
+  "withdrawals",
+  "packages",
+  "purchases",
+  "stripe-webhook",
+  "kyc",
+  "admin",
+];
 
 async function expectProblem(res: Response, status: number, code: string) {
   const text = await res.text();

@@ -17,7 +17,12 @@ function prng(seed: number) {
   };
 }
 
-type World = { users: string[]; packages: { id: string; price: number }[]; purchases: { id: string; price: number }[]; eventIds: string[] };
+type World = {
+  users: string[];
+  packages: { id: string; price: number }[];
+  purchases: { id: string; price: number }[];
+  eventIds: string[];
+};
 
 async function violations(sql: Sql): Promise<string[]> {
   const rows = await sql<{ v: string }[]>`
@@ -52,9 +57,14 @@ async function violations(sql: Sql): Promise<string[]> {
   const reserved = await sql.reserve();
   try {
     await reserved`begin`;
-    const differing = await reserved<{ table_name: string }[]>`select table_name from projections.verify_rebuild()`;
+    const differing = await reserved<
+      { table_name: string }[]
+    >`select table_name from projections.verify_rebuild()`;
     await reserved`rollback`;
-    return [...rows.map((r) => r.v), ...differing.map((d) => `projection ${d.table_name} differs after a rebuild`)];
+    return [
+      ...rows.map((r) => r.v),
+      ...differing.map((d) => `projection ${d.table_name} differs after a rebuild`),
+    ];
   } finally {
     reserved.release();
   }
@@ -84,7 +94,9 @@ Deno.test("random money histories keep every invariant, and rebuild to the live 
       } else if (r < 0.4) {
         const pkg = pick(world.packages);
         const purchaseId = crypto.randomUUID();
-        await sql`select money.start_checkout(${purchaseId}, ${pick(world.users)}, ${pkg.id}, ${"cs_" + purchaseId})`;
+        await sql`select money.start_checkout(${purchaseId}, ${pick(world.users)}, ${pkg.id}, ${
+          "cs_" + purchaseId
+        })`;
         world.purchases.push({ id: purchaseId, price: pkg.price });
         log.push(`checkout ${purchaseId}`);
       } else if (r < 0.65 && world.purchases.length > 0) {
@@ -92,9 +104,19 @@ Deno.test("random money histories keep every invariant, and rebuild to the live 
         const redeliver = world.eventIds.length > 0 && random() < 0.3;
         const eventId = redeliver ? pick(world.eventIds) : `evt_${crypto.randomUUID()}`;
         const purchase = pick(world.purchases);
-        const command = { kind: "payment_succeeded", purchaseId: purchase.id, paymentIntentId: `pi_${purchase.id}`, amountMinor: purchase.price, currency: "usd" };
-        const type = random() < 0.5 ? "checkout.session.completed" : "checkout.session.async_payment_succeeded";
-        const [out] = await sql<{ r: unknown }[]>`select money.handle_stripe_event(${eventId}, ${type}, ${sql.json(command)}) as r`;
+        const command = {
+          kind: "payment_succeeded",
+          purchaseId: purchase.id,
+          paymentIntentId: `pi_${purchase.id}`,
+          amountMinor: purchase.price,
+          currency: "usd",
+        };
+        const type = random() < 0.5
+          ? "checkout.session.completed"
+          : "checkout.session.async_payment_succeeded";
+        const [out] = await sql<{ r: unknown }[]>`select money.handle_stripe_event(${eventId}, ${type}, ${
+          sql.json(command)
+        }) as r`;
         world.eventIds.push(eventId);
         log.push(`pay ${purchase.id} via ${eventId}: ${JSON.stringify(out!.r)}`);
       } else if (r < 0.8 && world.purchases.length > 0) {
@@ -104,9 +126,16 @@ Deno.test("random money histories keep every invariant, and rebuild to the live 
         const refunded = Math.max(1, Math.floor(random() * purchase.price * 1.1));
         const command = dispute
           ? { kind: "dispute", paymentIntentId: `pi_${purchase.id}`, currency: "usd" }
-          : { kind: "refund", paymentIntentId: `pi_${purchase.id}`, refundedTotalMinor: refunded, currency: "usd" };
+          : {
+            kind: "refund",
+            paymentIntentId: `pi_${purchase.id}`,
+            refundedTotalMinor: refunded,
+            currency: "usd",
+          };
         const eventId = `evt_${crypto.randomUUID()}`;
-        const [out] = await sql<{ r: unknown }[]>`select money.handle_stripe_event(${eventId}, ${dispute ? "charge.dispute.created" : "charge.refunded"}, ${sql.json(command)}) as r`;
+        const [out] = await sql<{ r: unknown }[]>`select money.handle_stripe_event(${eventId}, ${
+          dispute ? "charge.dispute.created" : "charge.refunded"
+        }, ${sql.json(command)}) as r`;
         log.push(`${dispute ? "dispute" : `refund ${refunded}`} ${purchase.id}: ${JSON.stringify(out!.r)}`);
       } else {
         const days = Math.floor(random() * 30);

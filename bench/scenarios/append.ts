@@ -6,7 +6,15 @@
 // in the notes (on 2 cores the client competes with Postgres for CPU).
 import { createSql } from "../../supabase/functions/_shared/infra/db.ts";
 import { appendToStream } from "../../supabase/functions/_shared/infra/event_store.ts";
-import { BENCH_SECONDS, type BenchResult, closedLoop, DATABASE_URL, pgbenchTps, result, round } from "../lib.ts";
+import {
+  BENCH_SECONDS,
+  type BenchResult,
+  closedLoop,
+  DATABASE_URL,
+  pgbenchTps,
+  result,
+  round,
+} from "../lib.ts";
 
 const CLIENTS = 16;
 
@@ -19,7 +27,10 @@ export async function run(): Promise<BenchResult> {
     script,
     `select event_store.append_events('bench-append-${runId}-' || :client_id, 'any', '[{"type":"PackageRetired","data":{"packageId":"${runId}"}}]');\n`,
   );
-  const appends = await pgbenchTps(CLIENTS, BENCH_SECONDS, { file: script, database: new URL(DATABASE_URL).pathname.slice(1) });
+  const appends = await pgbenchTps(CLIENTS, BENCH_SECONDS, {
+    file: script,
+    database: new URL(DATABASE_URL).pathname.slice(1),
+  });
   await Deno.remove(script);
 
   const sql = createSql(DATABASE_URL, CLIENTS);

@@ -52,7 +52,8 @@ export async function run(): Promise<BenchResult> {
              (select count(*) from public.ledger_entries where event_type = 'EarningsAccrued')::int as entries,
              (select sum(amount_minor) from public.ledger_entries where event_type = 'EarningsAccrued')::bigint as sum`;
     const contracts = outcome!.r.contracts;
-    const correct = outcome!.r.periods === 1 && contracts === USERS * CONTRACTS_PER_USER && check!.users === USERS &&
+    const correct = outcome!.r.periods === 1 && contracts === USERS * CONTRACTS_PER_USER &&
+      check!.users === USERS &&
       check!.entries === USERS + 1 && check!.sum === 0;
     return result({
       scenario: "earnings",
@@ -63,8 +64,13 @@ export async function run(): Promise<BenchResult> {
       baseline_value: round(baselineMs),
       target: { ratio: 3, meaning: "<=" },
       extraChecks: correct,
-      notes: `${Math.round(contracts / (accrualMs / 1000))} contracts/s; ${contracts} contracts, ${USERS} users, ` +
-        `${check!.entries} ledger entries (one per user + the expense line), entries sum ${check!.sum}; correct=${correct}`,
+      notes:
+        `${
+          Math.round(contracts / (accrualMs / 1000))
+        } contracts/s; ${contracts} contracts, ${USERS} users, ` +
+        `${check!.entries} ledger entries (one per user + the expense line), entries sum ${
+          check!.sum
+        }; correct=${correct}`,
     });
   } finally {
     await sql.end();

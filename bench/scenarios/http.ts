@@ -6,7 +6,10 @@ import { API_URL, type BenchResult, result, round, startServer, wrk } from "../l
 const BARE_PORT = 54390;
 
 export async function run(): Promise<BenchResult> {
-  const bare = await startServer(new URL("../bare_server.ts", import.meta.url).pathname, { ...Deno.env.toObject(), BARE_PORT: String(BARE_PORT) }, `http://127.0.0.1:${BARE_PORT}/`);
+  const bare = await startServer(new URL("../bare_server.ts", import.meta.url).pathname, {
+    ...Deno.env.toObject(),
+    BARE_PORT: String(BARE_PORT),
+  }, `http://127.0.0.1:${BARE_PORT}/`);
   let baseline;
   try {
     baseline = await wrk(`http://127.0.0.1:${BARE_PORT}/`);

@@ -18,13 +18,16 @@ const BRANCHING = 4;
 export async function run(): Promise<BenchResult> {
   const scratch = await scratchDatabase();
   const sql = createSql(scratch.url, 4);
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, createAccountHandler({
-    sql: () => sql,
-    redis,
-    tokens: tokenConfigFromEnv(),
-    rateLimits: { ...rateLimitConfigFromEnv(), enabled: false },
-    ip: { header: "x-forwarded-for", hop: "first" },
-  }));
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    createAccountHandler({
+      sql: () => sql,
+      redis,
+      tokens: tokenConfigFromEnv(),
+      rateLimits: { ...rateLimitConfigFromEnv(), enabled: false },
+      ip: { header: "x-forwarded-for", hop: "first" },
+    }),
+  );
   try {
     // Node i's parent is (i - 2) / BRANCHING + 1: a complete 4-ary tree, 1M nodes deep 10 levels.
     await sql`
@@ -37,7 +40,8 @@ export async function run(): Promise<BenchResult> {
       from generate_series(1, ${USERS}) i`;
     await sql`vacuum analyze public.users`.simple();
     const root = (await sql<{ id: string }[]>`select md5('bench-user-1')::uuid as id`)[0]!.id;
-    const recursive = (level: number) => sql<{ level: number; members: number }[]>`
+    const recursive = (level: number) =>
+      sql<{ level: number; members: number }[]>`
       with recursive tree(user_id, level) as (
         select user_id, 1 from public.users where referrer_id = ${root}
         union all
@@ -54,7 +58,11 @@ export async function run(): Promise<BenchResult> {
     for (const l of levels) {
       await sql`insert into public.network_levels (user_id, level, members) values (${root}, ${l.level}, ${l.members})`;
     }
-    const token = await signAccessToken({ userId: root, role: "user", sessionId: crypto.randomUUID() }, tokenConfigFromEnv(), new Date());
+    const token = await signAccessToken(
+      { userId: root, role: "user", sessionId: crypto.randomUUID() },
+      tokenConfigFromEnv(),
+      new Date(),
+    );
     const url = `http://127.0.0.1:${server.addr.port}/account/network`;
     const headers = { authorization: `Bearer ${token}` };
     const first = await (await fetch(url, { headers })).json();
@@ -78,7 +86,9 @@ export async function run(): Promise<BenchResult> {
       p50_ms: round(measured.p50Ms, 3),
       p99_ms: round(measured.p99Ms, 3),
       notes: `absolute target p50 < 5 ms; ${round(measured.opsPerSecond)} req/s on one connection; ` +
-        `totalNetwork ${first.totalNetwork} (expected ${USERS - 1}); recursive query ${recursiveTimesMs.map((t) => round(t)).join("/")} ms`,
+        `totalNetwork ${first.totalNetwork} (expected ${USERS - 1}); recursive query ${
+          recursiveTimesMs.map((t) => round(t)).join("/")
+        } ms`,
     });
   } finally {
     await server.shutdown();

@@ -5,7 +5,16 @@
 import { createSql } from "../../supabase/functions/_shared/infra/db.ts";
 import { checkoutSessionEvent, signatureFor } from "../../devstack/stripe_test_events.ts";
 import { scratchDatabase } from "../../tests/scratch_db.ts";
-import { BENCH_SECONDS, type BenchResult, closedLoop, pgbenchTps, result, round, startGateway, stop } from "../lib.ts";
+import {
+  BENCH_SECONDS,
+  type BenchResult,
+  closedLoop,
+  pgbenchTps,
+  result,
+  round,
+  startGateway,
+  stop,
+} from "../lib.ts";
 
 const CHAINS = Number(Deno.env.get("BENCH_PURCHASE_CHAINS") ?? 1000);
 const CHAIN_LENGTH = 100;
@@ -31,7 +40,9 @@ export async function run(): Promise<BenchResult> {
             from chains, generate_series(0, ${Math.ceil(needed / CHAINS) - 1}) i) buyers`;
     await sql`vacuum analyze`.simple();
     // Shuffled: buyers in one chain share uplines, whose row locks would serialise neighbours.
-    const pending = await sql<Pending[]>`select purchase_id, stripe_session_id, amount_minor from public.purchases where status = 'pending' order by random()`;
+    const pending = await sql<
+      Pending[]
+    >`select purchase_id, stripe_session_id, amount_minor from public.purchases where status = 'pending' order by random()`;
     let next = 0;
     const url = `http://127.0.0.1:${PORT}/functions/v1/stripe-webhook`;
     const send = async () => {
@@ -46,11 +57,16 @@ export async function run(): Promise<BenchResult> {
       }));
       const res = await fetch(url, {
         method: "POST",
-        headers: { "content-type": "application/json", "stripe-signature": await signatureFor(payload, SECRET) },
+        headers: {
+          "content-type": "application/json",
+          "stripe-signature": await signatureFor(payload, SECRET),
+        },
         body: payload,
       });
       const body = await res.json();
-      if (res.status !== 200 || body.outcome !== "purchased") throw new Error(`webhook: ${res.status} ${JSON.stringify(body)}`);
+      if (res.status !== 200 || body.outcome !== "purchased") {
+        throw new Error(`webhook: ${res.status} ${JSON.stringify(body)}`);
+      }
     };
     const saturated = await closedLoop(CLIENTS, BENCH_SECONDS, send);
 
@@ -91,9 +107,12 @@ export async function run(): Promise<BenchResult> {
       extraChecks: p99AtHalf < 50 && correct,
       p50_ms: round(saturated.p50Ms, 2),
       p99_ms: round(p99AtHalf, 2),
-      notes: `p99 ${round(p99AtHalf, 2)} ms at half rate (${round(halfRate)}/s; target < 50 ms); saturated p99 ` +
+      notes:
+        `p99 ${round(p99AtHalf, 2)} ms at half rate (${round(halfRate)}/s; target < 50 ms); saturated p99 ` +
         `${round(saturated.p99Ms, 2)} ms at ${CLIENTS} connections; ${CHAINS * CHAIN_LENGTH} users; ` +
-        `${sent} webhooks -> ${check!.purchased} Purchased, ${check!.commissions} CommissionAccrued, ledger violations ${check!.violations}`,
+        `${sent} webhooks -> ${check!.purchased} Purchased, ${
+          check!.commissions
+        } CommissionAccrued, ledger violations ${check!.violations}`,
     });
   } finally {
     await stop(gateway);

@@ -18,8 +18,12 @@ async function admittedOf(concurrent: number, limit: number): Promise<number> {
     failMode: "closed",
     config: { enabled: true, prefix: "bench", timeoutMs: 10_000 },
   });
-  const outcomes = await Promise.allSettled(Array.from({ length: concurrent }, () => limiter.check("one-client")));
-  const refused = outcomes.filter((o) => o.status === "rejected" && o.reason instanceof Problem && o.reason.status === 429);
+  const outcomes = await Promise.allSettled(
+    Array.from({ length: concurrent }, () => limiter.check("one-client")),
+  );
+  const refused = outcomes.filter((o) =>
+    o.status === "rejected" && o.reason instanceof Problem && o.reason.status === 429
+  );
   if (refused.length + outcomes.filter((o) => o.status === "fulfilled").length !== concurrent) {
     throw new Error("some checks failed for another reason than 429");
   }
@@ -27,16 +31,32 @@ async function admittedOf(concurrent: number, limit: number): Promise<number> {
 }
 
 export async function run(): Promise<BenchResult> {
-  const on = await startGateway(ON_PORT, { RATE_LIMIT_API_PER_IP: "999999999/1m", RATE_LIMIT_API_PER_USER: "999999999/1h" });
+  const on = await startGateway(ON_PORT, {
+    RATE_LIMIT_API_PER_IP: "999999999/1m",
+    RATE_LIMIT_API_PER_USER: "999999999/1h",
+  });
   const off = await startGateway(OFF_PORT, { RATE_LIMIT_ENABLED: "false" });
   try {
     const token = await signupToken(`http://127.0.0.1:${OFF_PORT}`);
     const script = await Deno.makeTempFile({ suffix: ".lua" });
     await Deno.writeTextFile(script, `wrk.headers["Authorization"] = "Bearer ${token}"\n`);
-    const samples = { on: [] as number[], off: [] as number[], onP99: [] as number[], offP99: [] as number[] };
+    const samples = {
+      on: [] as number[],
+      off: [] as number[],
+      onP99: [] as number[],
+      offP99: [] as number[],
+    };
     for (let round = 0; round < 2; round++) {
-      const offRun = await wrk(`http://127.0.0.1:${OFF_PORT}/functions/v1/auth/me`, { script, connections: 10, seconds: 4 });
-      const onRun = await wrk(`http://127.0.0.1:${ON_PORT}/functions/v1/auth/me`, { script, connections: 10, seconds: 4 });
+      const offRun = await wrk(`http://127.0.0.1:${OFF_PORT}/functions/v1/auth/me`, {
+        script,
+        connections: 10,
+        seconds: 4,
+      });
+      const onRun = await wrk(`http://127.0.0.1:${ON_PORT}/functions/v1/auth/me`, {
+        script,
+        connections: 10,
+        seconds: 4,
+      });
       samples.off.push(offRun.p50Ms);
       samples.on.push(onRun.p50Ms);
       samples.offP99.push(offRun.p99Ms);

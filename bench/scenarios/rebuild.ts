@@ -57,7 +57,9 @@ export async function run(): Promise<BenchResult> {
       target: { ratio: 0, meaning: ">=" },
       extraChecks: eventsPerSecond >= 100_000 && differing.length === 0,
       notes: `${events} events rebuilt in ${round(rebuildMs)} ms; absolute target >= 100000 events/s; ` +
-        `tables differing from live: ${differing.length === 0 ? "none" : differing.map((d) => d.table_name).join(", ")}`,
+        `tables differing from live: ${
+          differing.length === 0 ? "none" : differing.map((d) => d.table_name).join(", ")
+        }`,
     });
   } finally {
     await sql.end();

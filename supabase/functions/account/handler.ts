@@ -1,34 +1,22 @@
 // The account function: my balances, ledger, contracts and network (CONTRACT.md), all read from
 // projections. Authenticated routes: per-IP and per-user rate limits, failing open (see guard.ts).
-import type { Redis } from "@upstash/redis";
 import { z } from "zod";
-import { type TokenConfig, tokenConfigFromEnv } from "../_shared/auth/config.ts";
 import { createUserGuard, userRoute } from "../_shared/auth/guard.ts";
+import { type FunctionDeps, functionDepsFromEnv, lazyHandler } from "../_shared/http/function_deps.ts";
 import { createApp, json } from "../_shared/http/app.ts";
-import { type ClientIpConfig, clientIpConfigFromEnv } from "../_shared/http/client_ip.ts";
 import { readPage, toPage } from "../_shared/http/pagination.ts";
 import { problems } from "../_shared/http/problem.ts";
-import { type RateLimitConfig, rateLimitConfigFromEnv } from "../_shared/http/ratelimit.ts";
 import {
   listContracts,
   listLedger,
   loadAccountSummary,
   loadNetwork,
 } from "../_shared/infra/account_store.ts";
-import { db, type Sql } from "../_shared/infra/db.ts";
-import { redis } from "../_shared/infra/redis.ts";
 
 const ledgerKey = z.tuple([z.number().int().safe(), z.number().int().min(0).max(32767)]);
 const contractKey = z.tuple([z.iso.datetime({ offset: true }), z.uuid()]);
 
-export type AccountDeps = {
-  sql: () => Sql;
-  redis: () => Redis;
-  tokens: TokenConfig;
-  rateLimits: RateLimitConfig;
-  ip: ClientIpConfig;
-  now?: () => Date;
-};
+export type AccountDeps = FunctionDeps;
 
 export function createAccountHandler(deps: AccountDeps) {
   const now = deps.now ?? (() => new Date());
@@ -72,14 +60,4 @@ export function createAccountHandler(deps: AccountDeps) {
   });
 }
 
-let built: ((req: Request) => Promise<Response>) | undefined;
-
-/** Built on first use, so a missing secret fails this function only, not the gateway. */
-export const handler = (req: Request) =>
-  (built ??= createAccountHandler({
-    sql: db,
-    redis,
-    tokens: tokenConfigFromEnv(),
-    rateLimits: rateLimitConfigFromEnv(),
-    ip: clientIpConfigFromEnv(),
-  }))(req);
+export const handler = lazyHandler(() => createAccountHandler(functionDepsFromEnv()));

@@ -18,7 +18,11 @@ const handler = createAccountHandler({
 });
 
 async function tokenFor(userId: string) {
-  return await signAccessToken({ userId, role: "user", sessionId: crypto.randomUUID() }, TEST_TOKENS, new Date());
+  return await signAccessToken(
+    { userId, role: "user", sessionId: crypto.randomUUID() },
+    TEST_TOKENS,
+    new Date(),
+  );
 }
 
 async function get(path: string, userId?: string) {

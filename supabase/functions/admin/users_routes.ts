@@ -15,10 +15,22 @@ const runKey = z.number().int().positive().safe();
 const searchQuery = z.strictObject({ search: z.string().max(320).optional() });
 const CSV_PAGE_ROWS = 1000;
 const CSV_ROWS_MAX = 1_000_000;
-const CSV_COLUMNS: (keyof AdminUser)[] = ["id", "email", "role", "referralCode", "referrerId", "vipLevel", "kycStatus", "createdAt"];
+const CSV_COLUMNS: (keyof AdminUser)[] = [
+  "id",
+  "email",
+  "role",
+  "referralCode",
+  "referrerId",
+  "vipLevel",
+  "kycStatus",
+  "createdAt",
+];
 
 function searchOf(url: URL): string | null {
-  const { search } = parseInput(searchQuery, url.searchParams.has("search") ? { search: url.searchParams.get("search") } : {});
+  const { search } = parseInput(
+    searchQuery,
+    url.searchParams.has("search") ? { search: url.searchParams.get("search") } : {},
+  );
   return search ?? null;
 }
 
@@ -62,7 +74,9 @@ export function userRoutes(deps: UserRoutesDeps): Route[] {
             const rows = await listUsers(deps.sql(), search, CSV_PAGE_ROWS, after);
             const page = rows.slice(0, CSV_PAGE_ROWS);
             if (page.length > 0) {
-              const text = page.map((u) => CSV_COLUMNS.map((c) => csvField(u[c])).join(",") + "\r\n").join("");
+              const text = page.map((u) => CSV_COLUMNS.map((c) => csvField(u[c])).join(",") + "\r\n").join(
+                "",
+              );
               controller.enqueue(encoder.encode(text));
               sent += page.length;
               after = [page.at(-1)!.createdAt, page.at(-1)!.id];

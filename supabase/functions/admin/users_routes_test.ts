@@ -20,16 +20,24 @@ const app = createApp({ functionName: "admin", routes: userRoutes({ sql: () => s
 const auth = authHandler(sql);
 
 async function get(path: string, role: "user" | "admin" = "admin") {
-  const token = await signAccessToken({ userId: crypto.randomUUID(), role, sessionId: crypto.randomUUID() }, TEST_TOKENS, new Date());
-  return await app(new Request(`http://localhost/admin${path}`, { headers: { authorization: `Bearer ${token}` } }));
+  const token = await signAccessToken(
+    { userId: crypto.randomUUID(), role, sessionId: crypto.randomUUID() },
+    TEST_TOKENS,
+    new Date(),
+  );
+  return await app(
+    new Request(`http://localhost/admin${path}`, { headers: { authorization: `Bearer ${token}` } }),
+  );
 }
 
 async function signup(email: string) {
-  const res = await auth(new Request("http://localhost/auth/signup", {
-    method: "POST",
-    headers: { "content-type": "application/json", "x-forwarded-for": "192.0.2.44" },
-    body: JSON.stringify({ email, password: "correct horse battery" }),
-  }));
+  const res = await auth(
+    new Request("http://localhost/auth/signup", {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-forwarded-for": "192.0.2.44" },
+      body: JSON.stringify({ email, password: "correct horse battery" }),
+    }),
+  );
   assert.equal(res.status, 201);
   return (await res.json()).user as { id: string; referralCode: string };
 }
@@ -45,8 +53,14 @@ Deno.test("admins find users by email prefix, id and referral code, as JSON and 
   const next = await (await get(`/users?search=adm-${tag}&limit=1&cursor=${byPrefix.nextCursor}`)).json();
   assert.equal(next.items[0].id, first.id);
   assert.equal(next.nextCursor, null);
-  assert.equal((await (await get(`/users?search=${first.id}`)).json()).items[0].email, `adm-${tag}-a@example.com`);
-  assert.equal((await (await get(`/users?search=${first.referralCode.toLowerCase()}`)).json()).items[0].id, first.id);
+  assert.equal(
+    (await (await get(`/users?search=${first.id}`)).json()).items[0].email,
+    `adm-${tag}-a@example.com`,
+  );
+  assert.equal(
+    (await (await get(`/users?search=${first.referralCode.toLowerCase()}`)).json()).items[0].id,
+    first.id,
+  );
   assert.equal((await get(`/users?search=${"x".repeat(400)}`)).status, 400);
   assert.equal((await get(`/users?search=adm-${tag}`, "user")).status, 403);
 

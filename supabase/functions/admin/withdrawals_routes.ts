@@ -22,7 +22,9 @@ const decisionBody = z.strictObject({
   path: ["reference"],
   message: "mark_paid needs the payout's external reference.",
 });
-const statusQuery = z.strictObject({ status: z.enum(["pending", "approved", "rejected", "paid"]).optional() });
+const statusQuery = z.strictObject({
+  status: z.enum(["pending", "approved", "rejected", "paid"]).optional(),
+});
 const queueKey = z.tuple([z.iso.datetime({ offset: true }), z.uuid()]);
 
 export type WithdrawalRoutesDeps = { sql: () => Sql; guard: UserGuard };
@@ -33,7 +35,10 @@ export function withdrawalRoutes(deps: WithdrawalRoutesDeps): Route[] {
       method: "GET",
       path: "/withdrawals",
       handler: userRoute(deps.guard, async (ctx) => {
-        const { status } = parseInput(statusQuery, ctx.url.searchParams.has("status") ? { status: ctx.url.searchParams.get("status") } : {});
+        const { status } = parseInput(
+          statusQuery,
+          ctx.url.searchParams.has("status") ? { status: ctx.url.searchParams.get("status") } : {},
+        );
         const page = readPage(ctx.url, queueKey, ["status"]);
         const rows = await listWithdrawalsForReview(deps.sql(), status ?? null, page.limit, page.after);
         return json(toPage(rows, page.limit, (w) => [w.requestedAt, w.id]));
@@ -47,14 +52,16 @@ export function withdrawalRoutes(deps: WithdrawalRoutesDeps): Route[] {
         if (!z.uuid().safeParse(withdrawalId).success) throw problems.notFound("No such withdrawal.");
         const body = await readJson(ctx.req, decisionBody, DECISION_BODY_LIMIT_BYTES);
         try {
-          return json(await decideWithdrawal(deps.sql(), {
-            withdrawalId,
-            adminId: admin.userId,
-            decision: body.decision,
-            reference: body.reference ?? null,
-            reason: body.reason ?? null,
-            metadata: { requestId: ctx.requestId, actorId: admin.userId },
-          }));
+          return json(
+            await decideWithdrawal(deps.sql(), {
+              withdrawalId,
+              adminId: admin.userId,
+              decision: body.decision,
+              reference: body.reference ?? null,
+              reason: body.reason ?? null,
+              metadata: { requestId: ctx.requestId, actorId: admin.userId },
+            }),
+          );
         } catch (error) {
           throw withdrawalProblem(error);
         }

@@ -19,8 +19,14 @@ const guard = createUserGuard({
 const app = createApp({ functionName: "admin", routes: withdrawalRoutes({ sql: () => sql, guard }) });
 
 async function call(userId: string, role: "user" | "admin", path: string, body?: unknown) {
-  const token = await signAccessToken({ userId, role, sessionId: crypto.randomUUID() }, TEST_TOKENS, new Date());
-  const init: RequestInit = { headers: { authorization: `Bearer ${token}`, "content-type": "application/json" } };
+  const token = await signAccessToken(
+    { userId, role, sessionId: crypto.randomUUID() },
+    TEST_TOKENS,
+    new Date(),
+  );
+  const init: RequestInit = {
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+  };
   if (body !== undefined) Object.assign(init, { method: "POST", body: JSON.stringify(body) });
   const res = await app(new Request(`http://localhost/admin${path}`, init));
   return { status: res.status, body: await res.json() };
@@ -40,17 +46,36 @@ Deno.test("admins review withdrawals; every decision names them; illegal decisio
   assert.ok(queue.body.items.some((w: { id: string }) => w.id === row!.w));
   assert.equal((await call(adminId, "admin", "/withdrawals?status=nope")).status, 400);
 
-  const paidTooEarly = await call(adminId, "admin", `/withdrawals/${row!.w}/decision`, { decision: "mark_paid", reference: "r1" });
+  const paidTooEarly = await call(adminId, "admin", `/withdrawals/${row!.w}/decision`, {
+    decision: "mark_paid",
+    reference: "r1",
+  });
   assert.equal(paidTooEarly.status, 422);
   assert.equal(paidTooEarly.body.code, "invalid_state");
-  assert.equal((await call(adminId, "admin", `/withdrawals/${row!.w}/decision`, { decision: "mark_paid" })).status, 400,
-    "mark_paid needs a reference");
-  assert.equal((await call(row!.u, "admin", `/withdrawals/${row!.w}/decision`, { decision: "approve" })).status, 403,
-    "nobody decides their own");
-  assert.equal((await call(adminId, "admin", `/withdrawals/${crypto.randomUUID()}/decision`, { decision: "approve" })).status, 404);
+  assert.equal(
+    (await call(adminId, "admin", `/withdrawals/${row!.w}/decision`, { decision: "mark_paid" })).status,
+    400,
+    "mark_paid needs a reference",
+  );
+  assert.equal(
+    (await call(row!.u, "admin", `/withdrawals/${row!.w}/decision`, { decision: "approve" })).status,
+    403,
+    "nobody decides their own",
+  );
+  assert.equal(
+    (await call(adminId, "admin", `/withdrawals/${crypto.randomUUID()}/decision`, { decision: "approve" }))
+      .status,
+    404,
+  );
 
-  assert.equal((await call(adminId, "admin", `/withdrawals/${row!.w}/decision`, { decision: "approve" })).body.status, "approved");
-  const paid = await call(adminId, "admin", `/withdrawals/${row!.w}/decision`, { decision: "mark_paid", reference: "payout-7" });
+  assert.equal(
+    (await call(adminId, "admin", `/withdrawals/${row!.w}/decision`, { decision: "approve" })).body.status,
+    "approved",
+  );
+  const paid = await call(adminId, "admin", `/withdrawals/${row!.w}/decision`, {
+    decision: "mark_paid",
+    reference: "payout-7",
+  });
   assert.equal(paid.body.status, "paid");
   assert.equal(paid.body.reference, "payout-7");
   const [decided] = await sql<{ by: string; actors: string[] }[]>`

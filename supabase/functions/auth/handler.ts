@@ -11,9 +11,7 @@
 // 9-character password twice should not lose two of their three signups for the hour. Every attempt
 // that reaches the database counts, including 401, 409 (so emails cannot be enumerated fast) and 422.
 // User routes check the per-IP limit before the token, so floods of bad tokens are limited too.
-import type { Redis } from "@upstash/redis";
 import { z } from "zod";
-import { type TokenConfig, tokenConfigFromEnv } from "../_shared/auth/config.ts";
 import { createUserGuard, ipKey, userRoute } from "../_shared/auth/guard.ts";
 import { signAccessToken } from "../_shared/auth/jwt.ts";
 import { dummyPasswordHash, hashPassword, verifyPassword } from "../_shared/auth/password_hash.ts";
@@ -21,17 +19,11 @@ import { isRefreshTokenShape, newRefreshToken, refreshTokenSha256 } from "../_sh
 import { emailSchema } from "../_shared/domain/identity/email.ts";
 import { normalizePassword, passwordSchema } from "../_shared/domain/identity/password.ts";
 import { generateReferralCode, referralCodeSchema } from "../_shared/domain/identity/referral_code.ts";
+import { type FunctionDeps, functionDepsFromEnv, lazyHandler } from "../_shared/http/function_deps.ts";
 import { type Context, createApp, json } from "../_shared/http/app.ts";
 import { readJson } from "../_shared/http/body.ts";
-import { type ClientIpConfig, clientIpConfigFromEnv } from "../_shared/http/client_ip.ts";
 import { problems } from "../_shared/http/problem.ts";
-import {
-  createLimiter,
-  type RateLimitConfig,
-  rateLimitConfigFromEnv,
-  withHeaders,
-} from "../_shared/http/ratelimit.ts";
-import { db, type Sql } from "../_shared/infra/db.ts";
+import { createLimiter, type RateLimitConfig, withHeaders } from "../_shared/http/ratelimit.ts";
 import {
   type AccountJson,
   EmailTakenError,
@@ -44,7 +36,6 @@ import {
   startSession,
   UnknownReferralCodeError,
 } from "../_shared/infra/identity_store.ts";
-import { redis } from "../_shared/infra/redis.ts";
 
 /** Auth bodies are tiny; 64 KiB leaves room for 10,000-character junk to reach validation (400). */
 export const AUTH_BODY_LIMIT_BYTES = 64 * 1024;
@@ -62,14 +53,7 @@ const loginBody = z.strictObject({
 });
 const refreshBody = z.strictObject({ refreshToken: z.string().min(1, "Required.").max(512, "Too long.") });
 
-export type AuthDeps = {
-  sql: () => Sql;
-  redis: () => Redis;
-  tokens: TokenConfig;
-  rateLimits: RateLimitConfig;
-  ip: ClientIpConfig;
-  now?: () => Date;
-};
+export type AuthDeps = FunctionDeps;
 
 export function createAuthHandler(deps: AuthDeps) {
   const now = deps.now ?? (() => new Date());
@@ -203,17 +187,4 @@ export function createAuthHandler(deps: AuthDeps) {
   });
 }
 
-// Built on the first request rather than at import, so a missing JWT_SECRET fails this function's
-// requests (logged, 500) instead of every function the local gateway loads. Module scope either way:
-// the rate limiters and their ephemeral caches live as long as the isolate.
-let instance: ((req: Request) => Promise<Response>) | undefined;
-export function handler(req: Request): Promise<Response> {
-  instance ??= createAuthHandler({
-    sql: db,
-    redis,
-    tokens: tokenConfigFromEnv(),
-    rateLimits: rateLimitConfigFromEnv(),
-    ip: clientIpConfigFromEnv(),
-  });
-  return instance(req);
-}
+export const handler = lazyHandler(() => createAuthHandler(functionDepsFromEnv()));

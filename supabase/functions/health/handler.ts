@@ -17,9 +17,9 @@ async function probeAll(checks: Array<() => Promise<unknown>>): Promise<Status[]
     timer = setTimeout(() => resolve("down"), CHECK_TIMEOUT_MS);
   });
   try {
-    return await Promise.all(checks.map((check) =>
-      Promise.race([check().then((): Status => "ok", (): Status => "down"), deadline])
-    ));
+    return await Promise.all(
+      checks.map((check) => Promise.race([check().then((): Status => "ok", (): Status => "down"), deadline])),
+    );
   } finally {
     clearTimeout(timer);
   }
@@ -35,7 +35,13 @@ export function createHealthHandler(deps: { sql: () => Sql; redis: () => Redis }
         const [database, cache] = await probeAll([() => deps.sql()`select 1`, () => deps.redis().ping()]);
         const healthy = database === "ok" && cache === "ok";
         return json(
-          { status: healthy ? "ok" : "degraded", database, redis: cache, version: VERSION, time: new Date().toISOString() },
+          {
+            status: healthy ? "ok" : "degraded",
+            database,
+            redis: cache,
+            version: VERSION,
+            time: new Date().toISOString(),
+          },
           healthy ? 200 : 503,
         );
       },

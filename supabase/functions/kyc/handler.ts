@@ -6,8 +6,6 @@
 // Idempotency-Key replay → the state machine (409 while pending) → files to storage → one SQL call
 // that re-checks the rules under the user's row lock and appends KycSubmitted. If that call refuses
 // (a concurrent submission won), the files just stored are deleted again.
-import type { Redis } from "@upstash/redis";
-import { type TokenConfig, tokenConfigFromEnv } from "../_shared/auth/config.ts";
 import { createUserGuard, userRoute } from "../_shared/auth/guard.ts";
 import type { AuthUser } from "../_shared/auth/require_user.ts";
 import { extensionOf } from "../_shared/domain/kyc/document_type.ts";
@@ -17,11 +15,10 @@ import {
   publicStatus,
   type SubmitRefusal,
 } from "../_shared/domain/kyc/kyc_case.ts";
+import { type FunctionDeps, functionDepsFromEnv, lazyHandler } from "../_shared/http/function_deps.ts";
+import type { Sql } from "../_shared/infra/db.ts";
 import { type Context, createApp, json } from "../_shared/http/app.ts";
-import { type ClientIpConfig, clientIpConfigFromEnv } from "../_shared/http/client_ip.ts";
 import { Problem, problems } from "../_shared/http/problem.ts";
-import { type RateLimitConfig, rateLimitConfigFromEnv } from "../_shared/http/ratelimit.ts";
-import { db, type Sql } from "../_shared/infra/db.ts";
 import {
   documentKey,
   type DocumentStorage,
@@ -36,19 +33,12 @@ import {
   submitCase,
   submittedDigests,
 } from "../_shared/infra/kyc_store.ts";
-import { redis } from "../_shared/infra/redis.ts";
 import { readSubmission, sha256Hex, type Submission } from "./submission_form.ts";
 import { type KycUploadLimits, uploadLimitsFromEnv } from "./upload_limits.ts";
 
-export type KycDeps = {
-  sql: () => Sql;
-  redis: () => Redis;
+export type KycDeps = FunctionDeps & {
   storage: () => Promise<DocumentStorage>;
   limits: KycUploadLimits;
-  tokens: TokenConfig;
-  rateLimits: RateLimitConfig;
-  ip: ClientIpConfig;
-  now?: () => Date;
 };
 
 const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
@@ -230,22 +220,13 @@ function logCleanupFailure(error: unknown, caseId: string): void {
   }));
 }
 
-let built: ((req: Request) => Promise<Response>) | undefined;
 let storage: Promise<DocumentStorage> | undefined;
 
-/** Built on first use, so a missing secret fails this function only, not the gateway. */
-export const handler = (req: Request) => {
-  if (!built) {
-    const limits = uploadLimitsFromEnv();
-    built = createKycHandler({
-      sql: db,
-      redis,
-      storage: () => (storage ??= documentStorageFromEnv(limits.fileSizeBytesMax)),
-      limits,
-      tokens: tokenConfigFromEnv(),
-      rateLimits: rateLimitConfigFromEnv(),
-      ip: clientIpConfigFromEnv(),
-    });
-  }
-  return built(req);
-};
+export const handler = lazyHandler(() => {
+  const limits = uploadLimitsFromEnv();
+  return createKycHandler({
+    ...functionDepsFromEnv(),
+    storage: () => (storage ??= documentStorageFromEnv(limits.fileSizeBytesMax)),
+    limits,
+  });
+});

@@ -6,13 +6,11 @@
 // retired package is 422 invalid_state: the route exists, the body names something that cannot be
 // bought. Idempotency-Key (optional) as in _shared/http/idempotency.ts. Both routes are user routes:
 // per-IP and per-user limits, failing open (see _shared/auth/guard.ts).
-import type { Redis } from "@upstash/redis";
 import { z } from "zod";
-import { type TokenConfig, tokenConfigFromEnv } from "../_shared/auth/config.ts";
 import { createUserGuard, userRoute } from "../_shared/auth/guard.ts";
+import { type FunctionDeps, functionDepsFromEnv, lazyHandler } from "../_shared/http/function_deps.ts";
 import { createApp, json } from "../_shared/http/app.ts";
 import { readJson } from "../_shared/http/body.ts";
-import { type ClientIpConfig, clientIpConfigFromEnv } from "../_shared/http/client_ip.ts";
 import {
   IDEMPOTENCY_DEFAULTS,
   type IdempotencyOptions,
@@ -21,16 +19,13 @@ import {
 } from "../_shared/http/idempotency.ts";
 import { readPage, toPage } from "../_shared/http/pagination.ts";
 import { problems } from "../_shared/http/problem.ts";
-import { type RateLimitConfig, rateLimitConfigFromEnv } from "../_shared/http/ratelimit.ts";
 import { findActivePackage, UnknownPackageError } from "../_shared/infra/catalog_store.ts";
-import { db, type Sql } from "../_shared/infra/db.ts";
 import {
   findPurchase,
   listPurchases,
   PurchaseExistsError,
   startCheckout,
 } from "../_shared/infra/purchase_store.ts";
-import { redis } from "../_shared/infra/redis.ts";
 import {
   type CheckoutUrls,
   checkoutUrlsFromEnv,
@@ -46,16 +41,10 @@ export const PURCHASE_BODY_LIMIT_BYTES = 16 * 1024;
 const purchaseBody = z.strictObject({ packageId: z.uuid() });
 const purchaseKey = z.tuple([z.iso.datetime({ offset: true }), z.uuid()]);
 
-export type PurchasesDeps = {
-  sql: () => Sql;
-  redis: () => Redis;
+export type PurchasesDeps = FunctionDeps & {
   stripe: () => Stripe;
   checkoutUrls: CheckoutUrls;
-  tokens: TokenConfig;
-  rateLimits: RateLimitConfig;
-  ip: ClientIpConfig;
   idempotency?: IdempotencyOptions;
-  now?: () => Date;
 };
 
 const notForSale = () =>
@@ -137,16 +126,6 @@ export function createPurchasesHandler(deps: PurchasesDeps) {
   });
 }
 
-let built: ((req: Request) => Promise<Response>) | undefined;
-
-/** Built on first use, so a missing secret fails this function only, not the gateway. */
-export const handler = (req: Request) =>
-  (built ??= createPurchasesHandler({
-    sql: db,
-    redis,
-    stripe,
-    checkoutUrls: checkoutUrlsFromEnv(),
-    tokens: tokenConfigFromEnv(),
-    rateLimits: rateLimitConfigFromEnv(),
-    ip: clientIpConfigFromEnv(),
-  }))(req);
+export const handler = lazyHandler(() =>
+  createPurchasesHandler({ ...functionDepsFromEnv(), stripe, checkoutUrls: checkoutUrlsFromEnv() })
+);

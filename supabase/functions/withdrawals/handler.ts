@@ -3,19 +3,19 @@
 //        422 insufficient_funds / invalid_amount. Idempotency-Key as everywhere.
 //   GET  /withdrawals?limit=&cursor= → mine, newest first.
 // KYC and the balance are checked in the same transaction as the debit (money.request_withdrawal).
-import type { Redis } from "@upstash/redis";
 import { z } from "zod";
-import { type TokenConfig, tokenConfigFromEnv } from "../_shared/auth/config.ts";
 import { createUserGuard, userRoute } from "../_shared/auth/guard.ts";
+import { type FunctionDeps, functionDepsFromEnv, lazyHandler } from "../_shared/http/function_deps.ts";
 import { createApp, json } from "../_shared/http/app.ts";
 import { readJson } from "../_shared/http/body.ts";
-import { type ClientIpConfig, clientIpConfigFromEnv } from "../_shared/http/client_ip.ts";
-import { IDEMPOTENCY_DEFAULTS, type IdempotencyOptions, idempotent, readIdempotencyKey } from "../_shared/http/idempotency.ts";
+import {
+  IDEMPOTENCY_DEFAULTS,
+  type IdempotencyOptions,
+  idempotent,
+  readIdempotencyKey,
+} from "../_shared/http/idempotency.ts";
 import { readPage, toPage } from "../_shared/http/pagination.ts";
-import { type RateLimitConfig, rateLimitConfigFromEnv } from "../_shared/http/ratelimit.ts";
 import { withdrawalProblem } from "../_shared/http/withdrawal_problems.ts";
-import { db, type Sql } from "../_shared/infra/db.ts";
-import { redis } from "../_shared/infra/redis.ts";
 import { listMyWithdrawals, requestWithdrawal } from "../_shared/infra/withdrawal_store.ts";
 
 const WITHDRAWAL_BODY_LIMIT_BYTES = 16 * 1024;
@@ -27,14 +27,8 @@ const withdrawalBody = z.strictObject({
 });
 const withdrawalKey = z.tuple([z.iso.datetime({ offset: true }), z.uuid()]);
 
-export type WithdrawalsDeps = {
-  sql: () => Sql;
-  redis: () => Redis;
-  tokens: TokenConfig;
-  rateLimits: RateLimitConfig;
-  ip: ClientIpConfig;
+export type WithdrawalsDeps = FunctionDeps & {
   idempotency?: IdempotencyOptions;
-  now?: () => Date;
 };
 
 export function createWithdrawalsHandler(deps: WithdrawalsDeps) {
@@ -48,7 +42,13 @@ export function createWithdrawalsHandler(deps: WithdrawalsDeps) {
         handler: userRoute(guard, async (ctx, user) => {
           const key = readIdempotencyKey(ctx.req);
           const body = await readJson(ctx.req, withdrawalBody, WITHDRAWAL_BODY_LIMIT_BYTES);
-          const request = { userId: user.userId, key, scope: "POST /withdrawals", input: body, requestId: ctx.requestId };
+          const request = {
+            userId: user.userId,
+            key,
+            scope: "POST /withdrawals",
+            input: body,
+            requestId: ctx.requestId,
+          };
           return await idempotent(deps.sql(), request, async (withdrawalId) => {
             try {
               const withdrawal = await requestWithdrawal(deps.sql(), {
@@ -77,14 +77,4 @@ export function createWithdrawalsHandler(deps: WithdrawalsDeps) {
   });
 }
 
-let built: ((req: Request) => Promise<Response>) | undefined;
-
-/** Built on first use, so a missing secret fails this function only, not the gateway. */
-export const handler = (req: Request) =>
-  (built ??= createWithdrawalsHandler({
-    sql: db,
-    redis,
-    tokens: tokenConfigFromEnv(),
-    rateLimits: rateLimitConfigFromEnv(),
-    ip: clientIpConfigFromEnv(),
-  }))(req);
+export const handler = lazyHandler(() => createWithdrawalsHandler(functionDepsFromEnv()));

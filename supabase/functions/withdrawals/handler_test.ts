@@ -18,12 +18,18 @@ const handler = createWithdrawalsHandler({
 });
 
 async function post(userId: string, body: unknown, headers: Record<string, string> = {}) {
-  const token = await signAccessToken({ userId, role: "user", sessionId: crypto.randomUUID() }, TEST_TOKENS, new Date());
-  const res = await handler(new Request("http://localhost/withdrawals", {
-    method: "POST",
-    headers: { authorization: `Bearer ${token}`, "content-type": "application/json", ...headers },
-    body: typeof body === "string" ? body : JSON.stringify(body),
-  }));
+  const token = await signAccessToken(
+    { userId, role: "user", sessionId: crypto.randomUUID() },
+    TEST_TOKENS,
+    new Date(),
+  );
+  const res = await handler(
+    new Request("http://localhost/withdrawals", {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json", ...headers },
+      body: typeof body === "string" ? body : JSON.stringify(body),
+    }),
+  );
   return { status: res.status, body: await res.json() };
 }
 
@@ -46,7 +52,10 @@ Deno.test("N concurrent withdrawals of x against B admit exactly floor(B / x), n
   assert.equal(available, 8000);
   const x = 1500;
   const results = await Promise.all(
-    Array.from({ length: 20 }, () => post(userId, { amountMinor: x, currency: "USD", destination: "IBAN DE89 3704" })),
+    Array.from(
+      { length: 20 },
+      () => post(userId, { amountMinor: x, currency: "USD", destination: "IBAN DE89 3704" }),
+    ),
   );
   const accepted = results.filter((r) => r.status === 201);
   const refused = results.filter((r) => r.status === 422 && r.body.code === "insufficient_funds");
@@ -65,7 +74,10 @@ Deno.test("no approved KYC is 403 kyc_required; a revoked one blocks the next re
   assert.deepEqual(await counts(without.userId), { withdrawals: 0, available: without.available });
 
   const revoked = await fundedUser(true);
-  assert.equal((await post(revoked.userId, { amountMinor: 2000, currency: "USD", destination: "IBAN" })).status, 201);
+  assert.equal(
+    (await post(revoked.userId, { amountMinor: 2000, currency: "USD", destination: "IBAN" })).status,
+    201,
+  );
   await sql`select test_support.revoke_kyc(${revoked.caseId})`;
   const blocked = await post(revoked.userId, { amountMinor: 2000, currency: "USD", destination: "IBAN" });
   assert.equal(blocked.body.code, "kyc_required");

@@ -9,7 +9,10 @@ const at = z.iso.datetime({ offset: true });
 
 /** Each event type with its current schema version and the shape of its data. */
 export const eventSchemas = {
-  UserRegistered: { version: 1, data: z.strictObject({ userId: id, referrerId: id.nullable(), referralCode: z.string().min(4).max(16) }) },
+  UserRegistered: {
+    version: 1,
+    data: z.strictObject({ userId: id, referrerId: id.nullable(), referralCode: z.string().min(4).max(16) }),
+  },
   PackagePublished: {
     version: 1,
     data: z.strictObject({
@@ -24,7 +27,14 @@ export const eventSchemas = {
   PackageRetired: { version: 1, data: z.strictObject({ packageId: id }) },
   CheckoutStarted: {
     version: 1,
-    data: z.strictObject({ purchaseId: id, userId: id, packageId: id, amountMinor, currency, stripeSessionId: z.string() }),
+    data: z.strictObject({
+      purchaseId: id,
+      userId: id,
+      packageId: id,
+      amountMinor,
+      currency,
+      stripeSessionId: z.string(),
+    }),
   },
   /** Not in the contract's list: a Checkout Session whose asynchronous payment failed. */
   CheckoutFailed: { version: 1, data: z.strictObject({ purchaseId: id, stripeEventId: z.string() }) },
@@ -47,9 +57,18 @@ export const eventSchemas = {
   /** amountMinor is this refund; refundedTotalMinor is Stripe's cumulative amount_refunded. */
   PurchaseRefunded: {
     version: 1,
-    data: z.strictObject({ purchaseId: id, amountMinor, refundedTotalMinor: amountMinor, currency, stripeEventId: z.string() }),
+    data: z.strictObject({
+      purchaseId: id,
+      amountMinor,
+      refundedTotalMinor: amountMinor,
+      currency,
+      stripeEventId: z.string(),
+    }),
   },
-  PurchaseDisputed: { version: 1, data: z.strictObject({ purchaseId: id, amountMinor, currency, stripeEventId: z.string() }) },
+  PurchaseDisputed: {
+    version: 1,
+    data: z.strictObject({ purchaseId: id, amountMinor, currency, stripeEventId: z.string() }),
+  },
   /** beneficiaryId null: the level's share goes to the platform account, and `reason` says why. */
   CommissionAccrued: {
     version: 1,
@@ -81,25 +100,42 @@ export const eventSchemas = {
     }),
   },
   EarningsAccrued: { version: 1, data: z.strictObject({ periodStartsAt: at, periodEndsAt: at }) },
-  VipLevelChanged: { version: 1, data: z.strictObject({ userId: id, fromLevel: z.number().int(), toLevel: z.number().int() }) },
+  VipLevelChanged: {
+    version: 1,
+    data: z.strictObject({ userId: id, fromLevel: z.number().int(), toLevel: z.number().int() }),
+  },
   KycSubmitted: {
     version: 1,
     data: z.strictObject({
       caseId: id,
       userId: id,
-      documents: z.array(z.strictObject({ documentId: id, sha256: z.string().regex(/^[0-9a-f]{64}$/) })).min(1),
+      documents: z.array(z.strictObject({ documentId: id, sha256: z.string().regex(/^[0-9a-f]{64}$/) })).min(
+        1,
+      ),
     }),
   },
   KycApproved: { version: 1, data: z.strictObject({ caseId: id, userId: id, adminId: id }) },
-  KycRejected: { version: 1, data: z.strictObject({ caseId: id, userId: id, adminId: id, final: z.boolean() }) },
+  KycRejected: {
+    version: 1,
+    data: z.strictObject({ caseId: id, userId: id, adminId: id, final: z.boolean() }),
+  },
   KycResubmissionRequested: { version: 1, data: z.strictObject({ caseId: id, userId: id, adminId: id }) },
   /** Not in the contract's list: an approval withdrawn later (final: no new submission allowed).
    * KYC events carry ids and flags only: reasons and notes an admin typed live in private.kyc_decisions. */
-  KycApprovalRevoked: { version: 1, data: z.strictObject({ caseId: id, userId: id, adminId: id, final: z.boolean() }) },
-  WithdrawalRequested: { version: 1, data: z.strictObject({ withdrawalId: id, userId: id, amountMinor, currency }) },
+  KycApprovalRevoked: {
+    version: 1,
+    data: z.strictObject({ caseId: id, userId: id, adminId: id, final: z.boolean() }),
+  },
+  WithdrawalRequested: {
+    version: 1,
+    data: z.strictObject({ withdrawalId: id, userId: id, amountMinor, currency }),
+  },
   WithdrawalApproved: { version: 1, data: z.strictObject({ withdrawalId: id, adminId: id }) },
   WithdrawalRejected: { version: 1, data: z.strictObject({ withdrawalId: id, adminId: id }) },
-  WithdrawalPaid: { version: 1, data: z.strictObject({ withdrawalId: id, adminId: id, reference: z.string().max(200) }) },
+  WithdrawalPaid: {
+    version: 1,
+    data: z.strictObject({ withdrawalId: id, adminId: id, reference: z.string().max(200) }),
+  },
 } as const;
 
 export type EventType = keyof typeof eventSchemas;

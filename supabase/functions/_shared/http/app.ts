@@ -1,7 +1,7 @@
 // The request pipeline every function shares: request id, routing (404/405), CORS, security headers,
 // one JSON log line per request, and one error mapper. Handlers stay small and throw Problems.
 import { Problem, problemResponse, problems } from "./problem.ts";
-import { WrongExpectedVersionError, IdempotencyKeyReusedError } from "../infra/event_store.ts";
+import { IdempotencyKeyReusedError, WrongExpectedVersionError } from "../infra/event_store.ts";
 import { isUnavailableError } from "../infra/db.ts";
 
 export type Context = {
@@ -60,7 +60,9 @@ const GATEWAY_PREFIX = "/functions/v1";
 /** The path after /<function>: Supabase passes /<function>/..., a plain gateway /functions/v1/<function>/.... */
 function routePathOf(pathname: string, functionPrefix: string): string {
   const rest = pathname.startsWith(GATEWAY_PREFIX + "/") ? pathname.slice(GATEWAY_PREFIX.length) : pathname;
-  if (rest === functionPrefix || rest.startsWith(functionPrefix + "/")) return rest.slice(functionPrefix.length) || "/";
+  if (rest === functionPrefix || rest.startsWith(functionPrefix + "/")) {
+    return rest.slice(functionPrefix.length) || "/";
+  }
   return rest;
 }
 
@@ -87,7 +89,9 @@ export function createApp(options: AppOptions): (req: Request) => Promise<Respon
       } else if (matching.length === 0) {
         throw problems.notFound("No such route.");
       } else {
-        const route = matching.find((r) => r.method === req.method || (req.method === "HEAD" && r.method === "GET"));
+        const route = matching.find((r) =>
+          r.method === req.method || (req.method === "HEAD" && r.method === "GET")
+        );
         if (!route) throw problems.methodNotAllowed([...new Set(matching.map((r) => r.method))]);
         routePath = route.path;
         const values = route.pattern.exec(path)!.slice(1);
@@ -186,5 +190,13 @@ function logRequest(line: Record<string, unknown>): void {
 
 function logError(fn: string, requestId: string, error: unknown): void {
   const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  console.error(JSON.stringify({ time: new Date().toISOString(), level: "error", function: fn, requestId, error: message }));
+  console.error(
+    JSON.stringify({
+      time: new Date().toISOString(),
+      level: "error",
+      function: fn,
+      requestId,
+      error: message,
+    }),
+  );
 }

@@ -12,10 +12,17 @@ const app = createApp({
     {
       method: "POST",
       path: "/",
-      handler: async ({ req }) => json(await readJson(req, z.strictObject({ name: z.string().min(1).max(50) })), 201),
+      handler: async ({ req }) =>
+        json(await readJson(req, z.strictObject({ name: z.string().min(1).max(50) })), 201),
     },
     { method: "GET", path: "/items/:id", handler: ({ params }) => json({ id: params.id }) },
-    { method: "GET", path: "/boom", handler: () => { throw new Error("secret SQL: select * from users"); } },
+    {
+      method: "GET",
+      path: "/boom",
+      handler: () => {
+        throw new Error("secret SQL: select * from users");
+      },
+    },
   ],
 });
 
@@ -53,8 +60,16 @@ Deno.test("invalid JSON is 400 invalid_json", async () => {
 });
 
 Deno.test("a body that is not JSON is 415", async () => {
-  await assertProblem(await post("name=x", "application/x-www-form-urlencoded"), 415, "unsupported_media_type");
-  await assertProblem(await call("/things", { method: "POST", body: '{"name":"x"}' }), 415, "unsupported_media_type");
+  await assertProblem(
+    await post("name=x", "application/x-www-form-urlencoded"),
+    415,
+    "unsupported_media_type",
+  );
+  await assertProblem(
+    await call("/things", { method: "POST", body: '{"name":"x"}' }),
+    415,
+    "unsupported_media_type",
+  );
 });
 
 Deno.test("a 2 MiB body is 413, whether or not Content-Length says so", async () => {
@@ -82,8 +97,13 @@ Deno.test("an unexpected error is a 500 without its message", async () => {
 });
 
 Deno.test("request ids are echoed when sane and made up otherwise", async () => {
-  assert.equal((await call("/things", { headers: { "x-request-id": "req-12345678" } })).headers.get("x-request-id"), "req-12345678");
-  const made = (await call("/things", { headers: { "x-request-id": "bad id\twith tabs" } })).headers.get("x-request-id");
+  assert.equal(
+    (await call("/things", { headers: { "x-request-id": "req-12345678" } })).headers.get("x-request-id"),
+    "req-12345678",
+  );
+  const made = (await call("/things", { headers: { "x-request-id": "bad id\twith tabs" } })).headers.get(
+    "x-request-id",
+  );
   assert.match(made!, /^[0-9a-f-]{36}$/);
 });
 

@@ -25,7 +25,9 @@ export function readPage<K>(url: URL, keySchema: z.ZodType<K>, otherParams: stri
   let decoded: unknown;
   try {
     const base64 = cursor.replaceAll("-", "+").replaceAll("_", "/");
-    decoded = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(Uint8Array.from(atob(base64), (c) => c.charCodeAt(0))));
+    decoded = JSON.parse(
+      new TextDecoder("utf-8", { fatal: true }).decode(Uint8Array.from(atob(base64), (c) => c.charCodeAt(0))),
+    );
   } catch {
     throw problems.validation([{ path: "cursor", message: "Not a cursor from this list." }]);
   }
@@ -40,7 +42,11 @@ export function encodeCursor(key: unknown): string {
 }
 
 /** Queries fetch limit + 1 rows; the extra one only says whether another page exists. */
-export function toPage<T, K>(rows: T[], limit: number, keyOf: (row: T) => K): { items: T[]; nextCursor: string | null } {
+export function toPage<T, K>(
+  rows: T[],
+  limit: number,
+  keyOf: (row: T) => K,
+): { items: T[]; nextCursor: string | null } {
   const items = rows.slice(0, limit);
   return { items, nextCursor: rows.length > limit ? encodeCursor(keyOf(items.at(-1)!)) : null };
 }

@@ -33,7 +33,12 @@ export const problems = {
   forbidden: (detail = "You are not allowed to do this.") =>
     new Problem(403, "forbidden", "Forbidden", detail),
   kycRequired: () =>
-    new Problem(403, "kyc_required", "KYC required", "An approved identity verification is required for this."),
+    new Problem(
+      403,
+      "kyc_required",
+      "KYC required",
+      "An approved identity verification is required for this.",
+    ),
   notFound: (detail = "No such resource.") => new Problem(404, "not_found", "Not found", detail),
   methodNotAllowed: (allow: string[]) =>
     new Problem(405, "method_not_allowed", "Method not allowed", `Allowed: ${allow.join(", ")}.`, {
@@ -49,7 +54,12 @@ export const problems = {
     ),
   /** One uploaded file over its own limit (the body as a whole may be within the body limit). */
   fileTooLarge: (fileSizeBytesMax: number) =>
-    new Problem(413, "payload_too_large", "Payload too large", `Each file may not exceed ${fileSizeBytesMax} bytes.`),
+    new Problem(
+      413,
+      "payload_too_large",
+      "Payload too large",
+      `Each file may not exceed ${fileSizeBytesMax} bytes.`,
+    ),
   unsupportedMediaType: (expected = "application/json") =>
     new Problem(415, "unsupported_media_type", "Unsupported media type", `Send ${expected}.`),
   unprocessable: (code: string, detail: string) => new Problem(422, code, "Unprocessable", detail),

@@ -4,15 +4,26 @@ import { type Problem, problems } from "./problem.ts";
 import { type RefusalReason, WithdrawalRefused } from "../infra/withdrawal_store.ts";
 
 const PROBLEMS: Record<RefusalReason, () => Problem> = {
-  insufficient_funds: () => problems.unprocessable("insufficient_funds", "The amount exceeds your available balance."),
+  insufficient_funds: () =>
+    problems.unprocessable("insufficient_funds", "The amount exceeds your available balance."),
   kyc_required: () => problems.kycRequired(),
   not_found: () => problems.notFound("No such withdrawal."),
-  invalid_state: () => problems.unprocessable("invalid_state", "This decision is not allowed in the withdrawal's current state."),
+  invalid_state: () =>
+    problems.unprocessable(
+      "invalid_state",
+      "This decision is not allowed in the withdrawal's current state.",
+    ),
   kyc_revoked: () =>
-    problems.unprocessable("invalid_state", "The user's KYC approval was revoked; the withdrawal is held until it is approved again."),
+    problems.unprocessable(
+      "invalid_state",
+      "The user's KYC approval was revoked; the withdrawal is held until it is approved again.",
+    ),
   own_withdrawal: () => problems.forbidden("Nobody decides their own withdrawal."),
   invalid_amount: () =>
-    problems.unprocessable("invalid_amount", "The amount is below the minimum withdrawal or not in the platform currency."),
+    problems.unprocessable(
+      "invalid_amount",
+      "The amount is below the minimum withdrawal or not in the platform currency.",
+    ),
 };
 
 export function withdrawalProblem(error: unknown): unknown {

@@ -39,7 +39,12 @@ export type LedgerEntry = {
   recordedAt: string;
 };
 
-export function listLedger(sql: Sql, userId: string, limit: number, after: LedgerKey | null): Promise<LedgerEntry[]> {
+export function listLedger(
+  sql: Sql,
+  userId: string,
+  limit: number,
+  after: LedgerKey | null,
+): Promise<LedgerEntry[]> {
   const [position, line] = after ?? [Number.MAX_SAFE_INTEGER, 0];
   return sql<LedgerEntry[]>`
     select event_position as position, line, account, amount_minor as "amountMinor",
@@ -69,7 +74,13 @@ export type ContractView = {
   stoppedAt: string | null;
 };
 
-export function listContracts(sql: Sql, userId: string, limit: number, after: ContractKey | null, now: Date): Promise<ContractView[]> {
+export function listContracts(
+  sql: Sql,
+  userId: string,
+  limit: number,
+  after: ContractKey | null,
+  now: Date,
+): Promise<ContractView[]> {
   const afterKey = after ? sql`and (starts_at, contract_id) < (${after[0]}, ${after[1]})` : sql``;
   return sql<ContractView[]>`
     select contract_id as id, purchase_id as "purchaseId", package_id as "packageId", principal_minor as "principalMinor",

@@ -17,7 +17,12 @@ export type UserKey = [string, string];
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Newest first. `search` matches an email prefix, a user id or a referral code. */
-export function listUsers(sql: Sql, search: string | null, limit: number, after: UserKey | null): Promise<AdminUser[]> {
+export function listUsers(
+  sql: Sql,
+  search: string | null,
+  limit: number,
+  after: UserKey | null,
+): Promise<AdminUser[]> {
   const term = search?.trim().toLowerCase() ?? "";
   // A range instead of LIKE, so the unique email index serves any prefix whatever the collation.
   const matches = term === "" ? sql`` : sql`and (

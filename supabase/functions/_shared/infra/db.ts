@@ -40,7 +40,15 @@ export function db(): Sql {
   return shared;
 }
 
-const UNAVAILABLE_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "CONNECT_TIMEOUT", "CONNECTION_CLOSED", "ENOTFOUND", "57P01", "57P03"]);
+const UNAVAILABLE_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "CONNECT_TIMEOUT",
+  "CONNECTION_CLOSED",
+  "ENOTFOUND",
+  "57P01",
+  "57P03",
+]);
 
 /** A dependency being down is a 503 for the client, never a 500. */
 export function isUnavailableError(error: unknown): boolean {

@@ -41,7 +41,11 @@ export class InvalidEventError extends Error {
 }
 
 /** SQLSTATEs raised by event_store.append_events. */
-export const SQLSTATE = { wrongExpectedVersion: "ES409", idempotencyKeyReused: "ES422", immutable: "ES403" } as const;
+export const SQLSTATE = {
+  wrongExpectedVersion: "ES409",
+  idempotencyKeyReused: "ES422",
+  immutable: "ES403",
+} as const;
 
 export function validateEvent(event: DomainEvent): { type: EventType; schemaVersion: number; data: unknown } {
   if (!isEventType(event.type)) throw new InvalidEventError(`unknown event type ${String(event.type)}`);
@@ -63,7 +67,9 @@ export async function appendToStream(
   try {
     const [row] = await sql`
       select event_store.append_events(
-        ${streamId}, ${expectedText}, ${sql.json(validated as never)}, ${sql.json((options.metadata ?? {}) as never)},
+        ${streamId}, ${expectedText}, ${sql.json(validated as never)}, ${
+      sql.json((options.metadata ?? {}) as never)
+    },
         ${options.idempotencyKey ?? null}
       ) as result`;
     return row!.result as AppendResult;
@@ -115,7 +121,12 @@ export async function readAll(sql: Sql, after: Checkpoint, limit = 1000): Promis
   return rows.map(toRecorded);
 }
 
-export async function readStream(sql: Sql, streamId: string, afterVersion = 0, limit = 1000): Promise<RecordedEvent[]> {
+export async function readStream(
+  sql: Sql,
+  streamId: string,
+  afterVersion = 0,
+  limit = 1000,
+): Promise<RecordedEvent[]> {
   const rows = await sql<EventRow[]>`
     select position, stream_id, stream_version, type, schema_version, data, metadata,
            transaction_id::text as transaction_id, recorded_at

@@ -90,7 +90,8 @@ export async function decideWithdrawal(sql: Sql, d: WithdrawalDecision): Promise
 
 export type WithdrawalKey = [string, string];
 
-const columns = (sql: Sql) => sql`
+const columns = (sql: Sql) =>
+  sql`
   withdrawal_id as id, amount_minor as "amountMinor", currency, status, money.rfc3339(requested_at) as "requestedAt",
   money.rfc3339(decided_at) as "decidedAt", reference`;
 
@@ -105,7 +106,12 @@ export function listMyWithdrawals(sql: Sql, userId: string, limit: number, after
 }
 
 /** The review queue, oldest first, optionally by status. */
-export function listWithdrawalsForReview(sql: Sql, status: WithdrawalStatus | null, limit: number, after: WithdrawalKey | null) {
+export function listWithdrawalsForReview(
+  sql: Sql,
+  status: WithdrawalStatus | null,
+  limit: number,
+  after: WithdrawalKey | null,
+) {
   const afterKey = after ? sql`and (requested_at, withdrawal_id) > (${after[0]}, ${after[1]})` : sql``;
   const byStatus = status ? sql`and status = ${status}` : sql``;
   return sql<AdminWithdrawalView[]>`
