@@ -1,5 +1,6 @@
 // Local stand-in for Supabase's functions gateway: serves /functions/v1/<name>/... with
 // supabase/functions/<name>/handler.ts, the same handler index.ts serves in production.
+import { rememberPeerAddress } from "../supabase/functions/_shared/http/client_ip.ts";
 import { problemResponse, problems } from "../supabase/functions/_shared/http/problem.ts";
 
 type Handler = (req: Request) => Promise<Response> | Response;
@@ -24,8 +25,9 @@ export async function loadHandlers(): Promise<Map<string, Handler>> {
   return handlers;
 }
 
-export function createGateway(handlers: Map<string, Handler>): Handler {
-  return (req) => {
+export function createGateway(handlers: Map<string, Handler>): Deno.ServeHandler {
+  return (req, info) => {
+    if (info.remoteAddr.transport === "tcp") rememberPeerAddress(req, info.remoteAddr.hostname);
     const url = new URL(req.url);
     const name = url.pathname.startsWith(PREFIX) ? url.pathname.slice(PREFIX.length).split("/")[0]! : "";
     const handler = handlers.get(name);

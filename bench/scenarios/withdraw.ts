@@ -36,14 +36,22 @@ export async function run(): Promise<BenchResult> {
     // Each user: 8% of a 10,000,000 purchase released (800,000 available) and an approved KYC case.
     const users = (await sql<{ id: string }[]>`
       select id from (select test_support.register() as id from generate_series(1, ${USERS})) u,
-        lateral (select test_support.fund(u.id, 10000000), test_support.approve_kyc(u.id)) f`).map((r) => r.id);
+        lateral (select test_support.fund(u.id, 10000000), test_support.approve_kyc(u.id)) f`).map((r) =>
+      r.id
+    );
     await sql`vacuum analyze`.simple();
     const config = tokenConfigFromEnv();
     const tokens = await Promise.all(
-      users.map((userId) => signAccessToken({ userId, role: "user", sessionId: crypto.randomUUID() }, config, new Date())),
+      users.map((userId) =>
+        signAccessToken({ userId, role: "user", sessionId: crypto.randomUUID() }, config, new Date())
+      ),
     );
     const url = `http://127.0.0.1:${PORT}/functions/v1/withdrawals`;
-    const body = JSON.stringify({ amountMinor: AMOUNT_MINOR, currency: "USD", destination: "IBAN DE89 3704 0044 0532 0130 00" });
+    const body = JSON.stringify({
+      amountMinor: AMOUNT_MINOR,
+      currency: "USD",
+      destination: "IBAN DE89 3704 0044 0532 0130 00",
+    });
     let refused = 0;
     const measured = await closedLoop(CLIENTS, BENCH_SECONDS, async (_worker, i) => {
       const token = tokens[(i * 7919 + _worker * 104729) % USERS]!;
@@ -59,7 +67,8 @@ export async function run(): Promise<BenchResult> {
       select (select count(*)::int from public.user_accounts where available_minor < 0 or in_transit_minor < 0) as negative,
              (select count(*)::int from public.withdrawals) as requested,
              (select count(*)::int from test_support.ledger_violations()) as unbalanced`;
-    const correct = check!.negative === 0 && check!.unbalanced === 0 && check!.requested === measured.ops - refused &&
+    const correct = check!.negative === 0 && check!.unbalanced === 0 &&
+      check!.requested === measured.ops - refused &&
       refused === 0;
     return result({
       scenario: "withdraw",
@@ -72,7 +81,10 @@ export async function run(): Promise<BenchResult> {
       extraChecks: correct,
       p50_ms: round(measured.p50Ms, 2),
       p99_ms: round(measured.p99Ms, 2),
-      notes: `${measured.ops} requests from ${USERS} users, ${refused} refused; ${check!.requested} withdrawals recorded; ` +
+      notes:
+        `${measured.ops} requests from ${USERS} users, ${refused} refused; ${
+          check!.requested
+        } withdrawals recorded; ` +
         `negative balances ${check!.negative}; ledger violations ${check!.unbalanced}`,
     });
   } finally {

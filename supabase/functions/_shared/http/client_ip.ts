@@ -21,8 +21,17 @@ export function clientIpConfigFromEnv(
 
 const MAX_ENTRIES = 20;
 
+// The local gateway has no proxy in front of it: it records each connection's address here, and a
+// request without the trusted header is attributed to that address (as Supabase's proxy would put it
+// in the header). Production requests always carry the header, so this map stays empty there.
+const peerAddresses = new WeakMap<Request, string>();
+
+export function rememberPeerAddress(req: Request, address: string): void {
+  peerAddresses.set(req, address);
+}
+
 export function clientIp(req: Request, config: ClientIpConfig): string | null {
-  const value = req.headers.get(config.header);
+  const value = req.headers.get(config.header) ?? peerAddresses.get(req);
   if (!value || value.length > 1024) return null;
   const entries = value.split(",", MAX_ENTRIES).map((s) => s.trim());
   const entry = config.hop === "first" ? entries[0] : entries[entries.length - config.hop];

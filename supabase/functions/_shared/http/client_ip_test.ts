@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { clientIp, clientIpConfigFromEnv } from "./client_ip.ts";
+import { clientIp, clientIpConfigFromEnv, rememberPeerAddress } from "./client_ip.ts";
 
 const req = (headers: Record<string, string>) => new Request("http://x/", { headers });
 
@@ -36,4 +36,15 @@ Deno.test("missing or malformed values are null, never a key chosen by the clien
 
 Deno.test("a bad hop setting is a configuration error", () => {
   assert.throws(() => clientIpConfigFromEnv((n) => (n === "TRUSTED_IP_HOP" ? "0" : undefined)));
+});
+
+Deno.test("without the header, the address the local gateway saw is used; the header wins when present", () => {
+  const config = { header: "x-forwarded-for", hop: "first" as const };
+  const bare = new Request("http://localhost/");
+  rememberPeerAddress(bare, "127.0.0.1");
+  assert.equal(clientIp(bare, config), "127.0.0.1");
+  const proxied = new Request("http://localhost/", { headers: { "x-forwarded-for": "203.0.113.9" } });
+  rememberPeerAddress(proxied, "127.0.0.1");
+  assert.equal(clientIp(proxied, config), "203.0.113.9");
+  assert.equal(clientIp(new Request("http://localhost/"), config), null);
 });
