@@ -43,5 +43,10 @@ if [[ $# -eq 0 ]]; then
   passed=$((passed + pg_passed)); failed=$((failed + pg_failed))
 fi
 
+# Stop what we started before the summary, so "N passed, N failed" is the last line printed.
+if [[ $was_up == 0 ]]; then
+  trap - EXIT
+  stack_down
+fi
 echo "$passed passed, $failed failed"
 ((failed == 0))
