@@ -2,8 +2,7 @@
 // its own X-Forwarded-For so rate limits never couple these tests to each other or to other suites.
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
-import { fn, testSql } from "./support.ts";
-import { awayFromWindowBoundary } from "../supabase/functions/auth/handler_test_support.ts";
+import { awayFromWindowBoundary, fn, testSql } from "./support.ts";
 
 const PASSWORD = "correct horse battery staple";
 const ROOT = new URL("..", import.meta.url).pathname;

@@ -15,3 +15,15 @@ export function uniqueId(prefix: string): string {
 export function fn(path: string): string {
   return `${API_URL}/functions/v1/${path.replace(/^\//, "")}`;
 }
+
+/** Rate limits count in windows: a burst that straddles a window boundary is counted partly in each
+ * (a fixed window admits the limit twice; @upstash/ratelimit's sliding window weighs the previous
+ * window by its overlap, its documented approximation). Tests that expect exactly the limit to pass
+ * start their burst at least `marginMs` away from a boundary of the window. */
+export async function awayFromWindowBoundary(windowMs: number, marginMs = 3000): Promise<void> {
+  const intoWindowMs = Date.now() % windowMs;
+  if (intoWindowMs < marginMs) await new Promise((r) => setTimeout(r, marginMs - intoWindowMs));
+  else if (windowMs - intoWindowMs < marginMs) {
+    await new Promise((r) => setTimeout(r, windowMs - intoWindowMs + marginMs));
+  }
+}

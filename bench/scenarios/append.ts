@@ -34,7 +34,10 @@ export async function run(): Promise<BenchResult> {
   for (let i = 0; i < ROUNDS; i++) {
     baselines.push(await pgbenchTps(CLIENTS));
     appendRates.push(
-      await pgbenchTps(CLIENTS, BENCH_SECONDS, { file: script, database: new URL(DATABASE_URL).pathname.slice(1) }),
+      await pgbenchTps(CLIENTS, BENCH_SECONDS, {
+        file: script,
+        database: new URL(DATABASE_URL).pathname.slice(1),
+      }),
     );
   }
   await Deno.remove(script);

@@ -5,12 +5,14 @@
 import { createLimiter } from "../../supabase/functions/_shared/http/ratelimit.ts";
 import { Problem } from "../../supabase/functions/_shared/http/problem.ts";
 import { redis } from "../../supabase/functions/_shared/infra/redis.ts";
+import { awayFromWindowBoundary } from "../../tests/support.ts";
 import { type BenchResult, result, round, signupToken, startGateway, stop, wrk } from "../lib.ts";
 
 const ON_PORT = 54393;
 const OFF_PORT = 54394;
 
 async function admittedOf(concurrent: number, limit: number): Promise<number> {
+  await awayFromWindowBoundary(60_000);
   const limiter = createLimiter({
     redis,
     name: `bench-exact-${crypto.randomUUID()}`,

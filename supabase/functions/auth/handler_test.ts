@@ -687,6 +687,7 @@ Deno.test("the 6th login attempt in a minute from one IP is 429, even with the r
 });
 
 Deno.test("the 4th signup in an hour from one IP is 429 and writes nothing", async () => {
+  await awayFromWindowBoundary(3_600_000);
   const limited = authHandler(sql, { rateLimits: rateLimits() });
   const ip = randomIp();
   for (let i = 1; i <= 3; i++) {
@@ -712,6 +713,7 @@ Deno.test("the 4th signup in an hour from one IP is 429 and writes nothing", asy
 });
 
 Deno.test("authenticated routes: per-IP and per-user limits, each with headers", async () => {
+  await awayFromWindowBoundary(60_000);
   const created = await signup();
   const perUser = authHandler(sql, { rateLimits: rateLimits({ apiPerUser: { tokens: 2, window: "1 m" } }) });
   for (let i = 0; i < 2; i++) {
@@ -782,6 +784,7 @@ Deno.test("RATE_LIMIT_ENABLED=false: no limits and no Redis calls", async () => 
 });
 
 Deno.test("malformed signups do not use up the hour's signups; taken emails do", async () => {
+  await awayFromWindowBoundary(3_600_000);
   const limited = authHandler(sql, { rateLimits: rateLimits() });
   const ip = randomIp();
   const headers = { "x-forwarded-for": ip };

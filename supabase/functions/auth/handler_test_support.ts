@@ -115,14 +115,4 @@ export async function send(handler: (req: Request) => Promise<Response>, call: C
   };
 }
 
-/** The sliding-window limiter weighs the previous window's count by how much of it still overlaps,
- * so a burst that straddles a window boundary can count a fraction under its size (the documented
- * approximation of @upstash/ratelimit's slidingWindow). Tests that expect the (n+1)th request of a
- * burst to be refused start it at least `marginMs` away from a boundary of the window. */
-export async function awayFromWindowBoundary(windowMs: number, marginMs = 3000): Promise<void> {
-  const intoWindowMs = Date.now() % windowMs;
-  if (intoWindowMs < marginMs) await new Promise((r) => setTimeout(r, marginMs - intoWindowMs));
-  else if (windowMs - intoWindowMs < marginMs) {
-    await new Promise((r) => setTimeout(r, windowMs - intoWindowMs + marginMs));
-  }
-}
+export { awayFromWindowBoundary } from "../../../tests/support.ts";
