@@ -133,6 +133,62 @@ begin
 end;
 $$;
 
+-- CommissionAccrued, a run at a time (ten per purchase; thousands in a rebuild): the commission rows,
+-- each beneficiary's pending balance and commission total, and two ledger lines per commission, whose
+-- balances before/after run through the batch in position order exactly as one-by-one posting would.
+create function projections.project_commissions_accrued(p_events event_store.events[]) returns void
+language plpgsql as $$
+begin
+  if exists (
+    select from unnest(p_events) e
+    where e.data ->> 'beneficiaryId' is not null
+      and not exists (select from public.user_accounts a where a.user_id = (e.data ->> 'beneficiaryId')::uuid)
+  ) then
+    raise exception 'a commission for a user without an account' using errcode = 'MO500';
+  end if;
+  with ev as (
+    select e.position, e.recorded_at, (e.data ->> 'commissionId')::uuid as commission_id,
+           (e.data ->> 'purchaseId')::uuid as purchase_id, (e.data ->> 'beneficiaryId')::uuid as beneficiary_id,
+           (e.data ->> 'level')::smallint as level, (e.data ->> 'vipLevel')::smallint as vip_level,
+           (e.data ->> 'rateBps')::int as rate_bps, (e.data ->> 'amountMinor')::bigint as amount_minor,
+           e.data ->> 'currency' as currency, e.data ->> 'reason' as reason, (e.data ->> 'releasesAt')::timestamptz as releases_at
+    from unnest(p_events) e
+  ), inserted as (
+    insert into public.commissions (commission_id, purchase_id, beneficiary_id, level, vip_level, rate_bps, amount_minor,
+      currency, reason, status, releases_at, accrued_at)
+    select commission_id, purchase_id, beneficiary_id, level, vip_level, rate_bps, amount_minor, currency, reason,
+           case when beneficiary_id is null then 'platform' else 'pending' end, releases_at, recorded_at
+    from ev
+  ), per_user as (
+    select beneficiary_id, sum(amount_minor) as total from ev where beneficiary_id is not null group by beneficiary_id
+  ), credited as (
+    update public.user_accounts a
+    set pending_minor = a.pending_minor + p.total, commission_minor = a.commission_minor + p.total
+    from per_user p where a.user_id = p.beneficiary_id
+    returning a.user_id, a.pending_minor as pending_after_run
+  ), user_lines as (
+    select ev.*, c.pending_after_run - coalesce(sum(ev.amount_minor) over (partition by ev.beneficiary_id
+             order by ev.position desc rows between unbounded preceding and 1 preceding), 0) as after_minor
+    from ev join credited c on c.user_id = ev.beneficiary_id
+  )
+  insert into public.ledger_entries (event_position, line, account, user_id, amount_minor, balance_before_minor,
+    balance_after_minor, currency, event_type, reference_id, recorded_at)
+  select position, 1, 'platform:commission_expense', null::uuid, -amount_minor, null::bigint, null::bigint, currency,
+         'CommissionAccrued',
+         commission_id, recorded_at
+  from ev where amount_minor <> 0
+  union all
+  select position, 2, 'platform:commission_unassigned', null, amount_minor, null, null, currency,
+         'CommissionAccrued',
+         commission_id, recorded_at
+  from ev where amount_minor <> 0 and beneficiary_id is null
+  union all
+  select position, 2, 'user:pending', beneficiary_id, amount_minor, after_minor - amount_minor, after_minor, currency,
+         'CommissionAccrued', commission_id, recorded_at
+  from user_lines where amount_minor <> 0;
+end;
+$$;
+
 create function projections.project_commission(e event_store.events) returns void
 language plpgsql as $$
 declare
@@ -140,27 +196,7 @@ declare
   c public.commissions;
   v_amount bigint := (d ->> 'amountMinor')::bigint;
 begin
-  if e.type = 'CommissionAccrued' then
-    insert into public.commissions (commission_id, purchase_id, beneficiary_id, level, vip_level, rate_bps, amount_minor,
-      currency, reason, status, releases_at, accrued_at)
-    values ((d ->> 'commissionId')::uuid, (d ->> 'purchaseId')::uuid, (d ->> 'beneficiaryId')::uuid, (d ->> 'level')::smallint,
-      (d ->> 'vipLevel')::smallint, (d ->> 'rateBps')::int, v_amount, d ->> 'currency', d ->> 'reason',
-      case when d ->> 'beneficiaryId' is null then 'platform' else 'pending' end, (d ->> 'releasesAt')::timestamptz,
-      e.recorded_at)
-    returning * into c;
-    if c.beneficiary_id is null then
-      perform projections.post_entries(e, c.commission_id,
-          array['commission_expense', 'commission_unassigned'],
-          array[-v_amount, v_amount]::bigint[],
-          array[null, null]::uuid[]);
-    else
-      update public.user_accounts set commission_minor = commission_minor + v_amount where user_id = c.beneficiary_id;
-      perform projections.post_entries(e, c.commission_id,
-          array['commission_expense', 'pending'],
-          array[-v_amount, v_amount]::bigint[],
-          array[null, c.beneficiary_id]::uuid[]);
-    end if;
-  elsif e.type = 'CommissionReleased' then
+  if e.type = 'CommissionReleased' then
     update public.commissions set status = 'released' where commission_id = (d ->> 'commissionId')::uuid returning * into c;
     perform projections.post_entries(e, c.commission_id,
         array['pending', 'available'],
@@ -194,6 +230,7 @@ insert into projections.handlers (event_type, handler, priority) values
   ('Purchased', 'projections.project_purchased(event_store.events)'::regprocedure, 10),
   ('PurchaseRefunded', 'projections.project_refund(event_store.events)'::regprocedure, 10),
   ('PurchaseDisputed', 'projections.project_refund(event_store.events)'::regprocedure, 10),
-  ('CommissionAccrued', 'projections.project_commission(event_store.events)'::regprocedure, 10),
   ('CommissionReleased', 'projections.project_commission(event_store.events)'::regprocedure, 10),
   ('CommissionReversed', 'projections.project_commission(event_store.events)'::regprocedure, 10);
+insert into projections.handlers (event_type, handler, priority, batch)
+values ('CommissionAccrued', 'projections.project_commissions_accrued(event_store.events[])'::regprocedure, 10, true);
