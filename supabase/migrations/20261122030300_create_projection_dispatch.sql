@@ -102,22 +102,22 @@ create trigger handlers_compile_dispatch after insert or update or delete or tru
 
 select projections.compile_dispatch();
 
--- Events in position order, split into runs of one type, each run to projections.apply_run.
+-- Events in position order, split into runs of one type (at most 100 long), each run to
+-- projections.apply_run. One pass with foreach: indexing into an array of rows is not constant-time.
 create function projections.apply_all(p_events event_store.events[]) returns void
 language plpgsql as $$
 declare
-  i int := 1;
-  j int;
-  n int := coalesce(cardinality(p_events), 0);
+  e event_store.events;
+  v_run event_store.events[] := '{}';
 begin
-  while i <= n loop
-    j := i;
-    while j < n and p_events[j + 1].type = p_events[i].type loop
-      j := j + 1;
-    end loop;
-    perform projections.apply_run(p_events[i:j]);
-    i := j + 1;
+  foreach e in array coalesce(p_events, '{}') loop
+    if cardinality(v_run) > 0 and (e.type <> v_run[1].type or cardinality(v_run) >= 100) then
+      perform projections.apply_run(v_run);
+      v_run := '{}';
+    end if;
+    v_run := v_run || e;
   end loop;
+  if cardinality(v_run) > 0 then perform projections.apply_run(v_run); end if;
 end;
 $$;
 
