@@ -56,8 +56,9 @@ Deno.test("gateway: publish, buy, pay by signed webhook, see it paid and the ref
     assert.ok(catalog.body.some((p: { id: string }) => p.id === published.body.id));
 
     const referrer = await signup();
-    await sql`select test_support.set_vip(${referrer.user.id}::uuid, 1)`;
     const buyer = await signup(referrer.user.referralCode);
+    // VIP 1 earns level 1 (set after the buyer's signup, which recomputes the referrer's level).
+    await sql`select test_support.set_vip(${referrer.user.id}::uuid, 1)`;
     const key = `flow-${crypto.randomUUID()}`;
     const started = await call("purchases", {
       token: buyer.token,

@@ -187,7 +187,8 @@ $$;
 create function projections.verify_rebuild() returns table (table_name text, live_md5 text, rebuilt_md5 text)
 language plpgsql as $$
 begin
-  create temporary table if not exists pg_temp.live_digest on commit drop as select * from projections.digest();
+  drop table if exists pg_temp.live_digest;
+  create temporary table live_digest on commit drop as select * from projections.digest();
   perform projections.rebuild();
   return query
     select coalesce(l.table_name, r.table_name), l.md5, r.md5

@@ -28,6 +28,13 @@ begin
     if v_referrer_id is null then
       raise exception 'unknown_referral_code' using errcode = 'AU422';
     end if;
+    -- The projection moves the referrer's and uplines' counters, which purchases also move: lock their
+    -- rows first, in id order, as every money command does (see projections' locking rule).
+    perform 1 from public.users
+    where user_id = any(coalesce((select ancestor_ids from public.referral_uplines where user_id = v_referrer_id), '{}')
+                        || v_referrer_id)
+    order by user_id
+    for update;
   end if;
 
   insert into private.profiles (user_id, email) values (p_user_id, p_email)
@@ -56,6 +63,10 @@ begin
     )),
     coalesce(p_metadata, '{}'::jsonb) || jsonb_build_object('actorId', p_user_id)
   );
+  -- A new direct referral can lift the referrer's VIP level (for later commissions).
+  if v_referrer_id is not null then
+    perform money.refresh_vip_levels(array[v_referrer_id], coalesce(p_metadata, '{}'::jsonb) || jsonb_build_object('actorId', p_user_id));
+  end if;
   return private.account_json(p_user_id);
 end;
 $$;

@@ -17,6 +17,20 @@ create table money.settings (
 comment on table money.settings is 'One row: the platform currency (every package is priced in it), the commission holding period in days, the minimum withdrawal.';
 insert into money.settings default values;
 
+-- Amounts in events and projections are in the platform currency, and projections read it: changing
+-- it would make a rebuild differ from the live state. It is chosen once, before the first user.
+create function money.keep_currency() returns trigger
+language plpgsql as $$
+begin
+  if new.currency is distinct from old.currency then
+    raise exception 'the platform currency is fixed once chosen' using errcode = 'MO409';
+  end if;
+  return new;
+end;
+$$;
+create trigger settings_keep_currency before update on money.settings
+  for each row execute function money.keep_currency();
+
 create table money.commission_rates (
   level smallint not null,
   vip_level smallint not null,

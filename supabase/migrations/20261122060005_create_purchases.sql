@@ -95,7 +95,7 @@ begin
     duration_days, total_yield_minor, starts_at, ends_at)
   values ((d ->> 'contractId')::uuid, v_buyer, (d ->> 'purchaseId')::uuid, (d ->> 'packageId')::uuid, v_amount,
     d ->> 'currency', (d ->> 'dailyRateBps')::int, (d ->> 'durationDays')::int,
-    v_amount * (d ->> 'dailyRateBps')::bigint * (d ->> 'durationDays')::bigint / 10000,
+    floor(v_amount::numeric * (d ->> 'dailyRateBps')::int * (d ->> 'durationDays')::int / 10000)::bigint,
     (d ->> 'startsAt')::timestamptz, (d ->> 'endsAt')::timestamptz);
   perform projections.add_volume(v_buyer, v_amount);
   perform projections.post_entries(e, (d ->> 'purchaseId')::uuid,

@@ -116,7 +116,12 @@ begin
   perform money.refresh_vip_levels(v_ancestors || v_purchase.user_id, p_metadata);
 
   -- Refunds or disputes that arrived before the purchase apply now.
-  for v_refund in delete from money.deferred_refunds where payment_intent_id = p_payment_intent_id returning * loop
+  -- (One in another currency stays in the table for an operator to see; it cannot apply.)
+  for v_refund in
+    delete from money.deferred_refunds
+    where payment_intent_id = p_payment_intent_id and currency = v_purchase.currency
+    returning *
+  loop
     perform money.refund_purchase(p_payment_intent_id, v_refund.refunded_total_minor, v_refund.currency, v_refund.kind,
       v_refund.stripe_event_id, p_metadata);
   end loop;
@@ -177,9 +182,10 @@ begin
                    else least(p_refunded_total_minor, v_purchase.amount_minor) end;
   if v_target <= v_purchase.refunded_minor then return 'no_change'; end if;
 
-  perform money.lock_users(array(
-    select beneficiary_id from public.commissions where purchase_id = v_purchase.purchase_id and beneficiary_id is not null
-  ) || v_purchase.user_id);
+  -- The buyer and every upline: the projections move their volumes and VIP levels, not only the
+  -- beneficiaries' balances (the same set complete_purchase locks).
+  perform money.lock_users(
+    coalesce((select ancestor_ids from public.referral_uplines where user_id = v_purchase.user_id), '{}') || v_purchase.user_id);
 
   v_events := jsonb_build_array(jsonb_build_object(
     'type', case when p_kind = 'dispute' then 'PurchaseDisputed' else 'PurchaseRefunded' end,
@@ -192,7 +198,7 @@ begin
     from public.commissions m left join public.user_accounts a on a.user_id = m.beneficiary_id
     where m.purchase_id = v_purchase.purchase_id order by m.level
   loop
-    v_reverse := c.amount_minor * v_target / v_purchase.amount_minor - c.reversed_minor;
+    v_reverse := floor(c.amount_minor::numeric * v_target / v_purchase.amount_minor)::bigint - c.reversed_minor;
     continue when v_reverse <= 0;
     v_from_available := case when c.status = 'released' then least(v_reverse, c.available_minor) else 0 end;
     v_events := v_events || jsonb_build_object('type', 'CommissionReversed', 'data', jsonb_build_object(

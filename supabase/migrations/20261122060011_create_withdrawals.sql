@@ -98,6 +98,10 @@ begin
     raise exception 'the minimum withdrawal is % minor units', v_settings.withdrawal_min_minor using errcode = 'MO422';
   end if;
   perform money.lock_users(array[p_user_id]);
+  -- The same id again (an Idempotency-Key retry whose first attempt committed): its result, once.
+  if exists (select from public.withdrawals where withdrawal_id = p_withdrawal_id and user_id = p_user_id) then
+    return money.withdrawal_json(p_withdrawal_id);
+  end if;
   if not kyc.is_approved(p_user_id) then
     raise exception 'an approved KYC case is required' using errcode = 'MO403';
   end if;

@@ -96,6 +96,7 @@ Deno.test("bad requests are 4xx problems and write nothing", async () => {
     [{ amountMinor: 2000, currency: "EUR", destination: "x" }, 422, "invalid_amount"],
     [{ amountMinor: 10, currency: "USD", destination: "x" }, 422, "invalid_amount"],
     [{ amountMinor: 999_999, currency: "USD", destination: "x" }, 422, "insufficient_funds"],
+    [{ amountMinor: 2000, currency: "USD", destination: "IBAN\u0000DE" }, 400, "validation_failed"],
     [{ amountMinor: 2000, currency: "USD", destination: "'); drop table public.withdrawals; --" }, 201, ""],
   ];
   for (const [body, status, code] of cases) {
@@ -104,6 +105,23 @@ Deno.test("bad requests are 4xx problems and write nothing", async () => {
     if (code) assert.equal(res.body.code, code);
   }
   assert.deepEqual(await counts(userId), { withdrawals: 1, available: available - 2000 });
+});
+
+Deno.test("a cursor whose date Postgres cannot hold is a 400", async () => {
+  const { userId } = await fundedUser(true);
+  const token = await signAccessToken(
+    { userId, role: "user", sessionId: crypto.randomUUID() },
+    TEST_TOKENS,
+    new Date(),
+  );
+  const cursor = btoa(JSON.stringify(["0000-01-01T00:00:00Z", "00000000-0000-4000-8000-000000000000"]));
+  const res = await handler(
+    new Request(`http://localhost/withdrawals?cursor=${encodeURIComponent(cursor)}`, {
+      headers: { authorization: `Bearer ${token}` },
+    }),
+  );
+  assert.equal(res.status, 400);
+  assert.equal((await res.json()).code, "validation_failed");
 });
 
 Deno.test("an Idempotency-Key replays the first answer and withdraws once", async () => {

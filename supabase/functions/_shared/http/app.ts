@@ -2,7 +2,7 @@
 // one JSON log line per request, and one error mapper. Handlers stay small and throw Problems.
 import { Problem, problemResponse, problems } from "./problem.ts";
 import { IdempotencyKeyReusedError, WrongExpectedVersionError } from "../infra/event_store.ts";
-import { isUnavailableError } from "../infra/db.ts";
+import { isRetryableConflict, isUnacceptableValue, isUnavailableError } from "../infra/db.ts";
 
 export type Context = {
   req: Request;
@@ -52,6 +52,23 @@ export function toProblem(error: unknown): Problem {
     return problems.conflict("This Idempotency-Key was used with another request.", "idempotency_key_reused");
   }
   if (isUnavailableError(error)) return problems.unavailable();
+  if (isRetryableConflict(error)) {
+    return new Problem(
+      503,
+      "unavailable",
+      "Service unavailable",
+      "The request collided with another; retry.",
+      {
+        headers: { "Retry-After": "1" },
+      },
+    );
+  }
+  if (isUnacceptableValue(error)) {
+    return problems.validation([{
+      path: "(body)",
+      message: "A value contains characters or a date the service cannot store.",
+    }]);
+  }
   return problems.internal();
 }
 

@@ -118,3 +118,29 @@ Deno.test("security headers and CORS for allowed origins only", async () => {
   assert.equal(preflight.status, 204);
   assert.match(preflight.headers.get("access-control-allow-headers")!, /authorization/);
 });
+
+Deno.test("database refusals a client can cause are 400; collisions are a retryable 503", async () => {
+  const failing = (code: string) =>
+    createApp({
+      functionName: "things",
+      routes: [{
+        method: "GET",
+        path: "/",
+        handler: () => {
+          throw Object.assign(new Error("db"), { code });
+        },
+      }],
+    });
+  for (const code of ["22021", "22P05", "22008", "22007"]) {
+    await assertProblem(
+      await failing(code)(new Request("http://localhost/things")),
+      400,
+      "validation_failed",
+    );
+  }
+  for (const code of ["40P01", "40001"]) {
+    const res = await failing(code)(new Request("http://localhost/things"));
+    assert.equal(res.headers.get("retry-after"), "1");
+    await assertProblem(res, 503, "unavailable");
+  }
+});

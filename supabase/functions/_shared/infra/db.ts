@@ -55,3 +55,18 @@ export function isUnavailableError(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === "string" && UNAVAILABLE_CODES.has(code);
 }
+
+/** A deadlock or serialization failure: nothing was written, and the same request may be retried. */
+export function isRetryableConflict(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === "40P01" || code === "40001";
+}
+
+// Values Postgres refuses that a client can send and validation lets through (a NUL character, a
+// year 0 timestamp, text that is not valid in the database encoding): the client's 400, never a 500.
+const UNACCEPTABLE_VALUE_CODES = new Set(["22021", "22P05", "22008", "22007"]);
+
+export function isUnacceptableValue(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && UNACCEPTABLE_VALUE_CODES.has(code);
+}
