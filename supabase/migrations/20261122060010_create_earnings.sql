@@ -25,7 +25,12 @@ $$;
 
 -- floor(T x k / N): exact at k = N, so a contract that runs to its end has accrued exactly its total.
 create function money.accrued_after_periods(p_total_minor bigint, p_periods int, p_duration_days int) returns bigint
-language sql immutable as $$ select floor(p_total_minor::numeric * p_periods / (p_duration_days * 24))::bigint $$;
+language sql immutable as $$
+  -- bigint when T x N cannot overflow (every realistic contract), numeric for the largest terms.
+  select case when p_total_minor <= 9223372036854775807 / (p_duration_days * 24)
+              then p_total_minor * p_periods / (p_duration_days * 24)
+              else floor(p_total_minor::numeric * p_periods / (p_duration_days * 24))::bigint end
+$$;
 
 -- One period's accrual, set-based: for every active contract covering the whole period, its k-th
 -- period pays floor(T k / N) - floor(T (k-1) / N); the ledger takes one entry per user (the sum of
