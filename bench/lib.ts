@@ -1,3 +1,6 @@
+import { createSql } from "../supabase/functions/_shared/infra/db.ts";
+import { scratchDatabase } from "../tests/scratch_db.ts";
+
 // The benchmark harness: every figure is printed beside a baseline measured in the same run on the same
 // machine (these machines are shared and noisy, so only ratios mean anything).
 
@@ -228,4 +231,34 @@ export async function signupToken(apiUrl: string): Promise<string> {
   });
   if (res.status !== 201) throw new Error(`signup failed: ${res.status} ${await res.text()}`);
   return (await res.json()).accessToken;
+}
+
+/** The baseline of the HTTP scenarios: wrk against bench/bare_server.ts doing only `checks`
+ * ("db": a Postgres select 1; "db,redis": plus a Redis PING) per request, with the same clients. */
+export async function bareServerBaseline(port: number, checks: "db" | "db,redis"): Promise<WrkResult> {
+  const bare = await startServer(
+    new URL("./bare_server.ts", import.meta.url).pathname,
+    { ...Deno.env.toObject(), BARE_PORT: String(port), BARE_CHECKS: checks },
+    `http://127.0.0.1:${port}/`,
+  );
+  try {
+    return await wrk(`http://127.0.0.1:${port}/`);
+  } finally {
+    await stop(bare);
+  }
+}
+
+/** A scratch database with every migration, and a gateway of our own over it. */
+export async function scratchStack(port: number, env: Record<string, string> = {}) {
+  const scratch = await scratchDatabase();
+  const sql = createSql(scratch.url, 2);
+  const gateway = await startGateway(port, { DATABASE_URL: scratch.url, ...env });
+  return {
+    sql,
+    close: async () => {
+      await stop(gateway);
+      await sql.end();
+      await scratch.drop();
+    },
+  };
 }

@@ -68,3 +68,13 @@ export async function ownRedis() {
     },
   };
 }
+
+/** A Redis that is really down: an Upstash client pointed at a port nothing listens on. */
+export function deadRedis(): Redis {
+  return new Redis({
+    url: `http://127.0.0.1:${freePort()}`,
+    token: "x",
+    retry: { retries: 0 },
+    enableTelemetry: false,
+  });
+}

@@ -3,12 +3,12 @@
 // doing one Postgres select 1 per request, in the same run. Target: >= 0.5x, p99 under 25 ms.
 // The gateway runs with limits so high they never trip: every request pays for both checks.
 import {
+  bareServerBaseline,
   type BenchResult,
   result,
   round,
   signupToken,
   startGateway,
-  startServer,
   stop,
   wrk,
 } from "../lib.ts";
@@ -18,17 +18,7 @@ const BARE_PORT = 54392;
 const HIGH_LIMITS = { RATE_LIMIT_API_PER_IP: "999999999/1m", RATE_LIMIT_API_PER_USER: "999999999/1h" };
 
 export async function run(): Promise<BenchResult> {
-  const bare = await startServer(new URL("../bare_server.ts", import.meta.url).pathname, {
-    ...Deno.env.toObject(),
-    BARE_PORT: String(BARE_PORT),
-    BARE_CHECKS: "db",
-  }, `http://127.0.0.1:${BARE_PORT}/`);
-  let baseline;
-  try {
-    baseline = await wrk(`http://127.0.0.1:${BARE_PORT}/`);
-  } finally {
-    await stop(bare);
-  }
+  const baseline = await bareServerBaseline(BARE_PORT, "db");
   const gateway = await startGateway(PORT, HIGH_LIMITS);
   try {
     const token = await signupToken(`http://127.0.0.1:${PORT}`);

@@ -2,9 +2,7 @@
 // scratch database) for buyers at depth >= 10 in a 100,000-user tree, against pgbench's tpcb-like TPS
 // on the same cluster in the same run. Target: >= 0.4x, and p99 under 50 ms at half that rate.
 // Each webhook is a whole purchase: Purchased, the contract, ten CommissionAccrued, the ledger.
-import { createSql } from "../../supabase/functions/_shared/infra/db.ts";
 import { checkoutSessionEvent, signatureFor } from "../../devstack/stripe_test_events.ts";
-import { scratchDatabase } from "../../tests/scratch_db.ts";
 import {
   BENCH_SECONDS,
   type BenchResult,
@@ -12,8 +10,7 @@ import {
   pgbenchTps,
   result,
   round,
-  startGateway,
-  stop,
+  scratchStack,
 } from "../lib.ts";
 
 const CHAINS = Number(Deno.env.get("BENCH_PURCHASE_CHAINS") ?? 1000);
@@ -26,9 +23,8 @@ type Pending = { purchase_id: string; stripe_session_id: string; amount_minor: n
 
 export async function run(): Promise<BenchResult> {
   const baseline = await pgbenchTps(CLIENTS);
-  const scratch = await scratchDatabase();
-  const sql = createSql(scratch.url, 2);
-  const gateway = await startGateway(PORT, { DATABASE_URL: scratch.url, DB_POOL_MAX: String(CLIENTS) });
+  const stack = await scratchStack(PORT, { DB_POOL_MAX: String(CLIENTS) });
+  const sql = stack.sql;
   try {
     await sql`create table chains as select test_support.chain(${CHAIN_LENGTH}) as c from generate_series(1, ${CHAINS})`;
     const [pkg] = await sql<{ id: string }[]>`select test_support.package(10000, 80, 30) as id`;
@@ -115,8 +111,6 @@ export async function run(): Promise<BenchResult> {
         } CommissionAccrued, ledger violations ${check!.violations}`,
     });
   } finally {
-    await stop(gateway);
-    await sql.end();
-    await scratch.drop();
+    await stack.close();
   }
 }

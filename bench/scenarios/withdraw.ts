@@ -2,10 +2,8 @@
 // our own (limits so high they never trip) over a scratch database, against pgbench's tpcb-like TPS
 // on the same cluster in the same run. Target: >= 0.5x, and no negative balance afterwards.
 // Each request checks KYC and the balance and moves the money, under the user's lock, in one call.
-import { createSql } from "../../supabase/functions/_shared/infra/db.ts";
 import { signAccessToken } from "../../supabase/functions/_shared/auth/jwt.ts";
 import { tokenConfigFromEnv } from "../../supabase/functions/_shared/auth/config.ts";
-import { scratchDatabase } from "../../tests/scratch_db.ts";
 import {
   BENCH_SECONDS,
   type BenchResult,
@@ -13,8 +11,7 @@ import {
   pgbenchTps,
   result,
   round,
-  startGateway,
-  stop,
+  scratchStack,
 } from "../lib.ts";
 
 const USERS = 1000;
@@ -24,14 +21,12 @@ const AMOUNT_MINOR = 1000;
 
 export async function run(): Promise<BenchResult> {
   const baseline = await pgbenchTps(CLIENTS);
-  const scratch = await scratchDatabase();
-  const sql = createSql(scratch.url, 2);
-  const gateway = await startGateway(PORT, {
-    DATABASE_URL: scratch.url,
+  const stack = await scratchStack(PORT, {
     DB_POOL_MAX: String(CLIENTS),
     RATE_LIMIT_API_PER_IP: "999999999/1m",
     RATE_LIMIT_API_PER_USER: "999999999/1h",
   });
+  const sql = stack.sql;
   try {
     // Each user: 8% of a 10,000,000 purchase released (800,000 available) and an approved KYC case.
     const users = (await sql<{ id: string }[]>`
@@ -88,8 +83,6 @@ export async function run(): Promise<BenchResult> {
         `negative balances ${check!.negative}; ledger violations ${check!.unbalanced}`,
     });
   } finally {
-    await stop(gateway);
-    await sql.end();
-    await scratch.drop();
+    await stack.close();
   }
 }

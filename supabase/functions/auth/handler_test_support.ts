@@ -51,18 +51,7 @@ export function authHandler(
   });
 }
 
-/** A Redis that is really down: nothing listens on the port. */
-export function deadRedis(): Redis {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return new Redis({
-    url: `http://127.0.0.1:${port}`,
-    token: "x",
-    retry: { retries: 0 },
-    enableTelemetry: false,
-  });
-}
+export { deadRedis } from "../../../tests/local_redis.ts";
 
 /** A client IP no other test uses (TEST-NET and documentation ranges are not enough for many runs). */
 export function randomIp(): string {

@@ -4,22 +4,11 @@
 import assert from "node:assert/strict";
 import { Redis } from "@upstash/redis";
 import { Problem } from "./problem.ts";
+import { deadRedis } from "../../../../tests/local_redis.ts";
 import { createLimiter, parseRateRule, rateLimitConfigFromEnv, tightest } from "./ratelimit.ts";
 
 const config = { enabled: true, prefix: `test:${crypto.randomUUID()}`, timeoutMs: 300 };
 const rule = parseRateRule("5/1m");
-
-function closedPortRedis(): Redis {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return new Redis({
-    url: `http://127.0.0.1:${port}`,
-    token: "x",
-    retry: { retries: 0 },
-    enableTelemetry: false,
-  });
-}
 
 Deno.test("rules parse as tokens per window", () => {
   assert.deepEqual(parseRateRule("5/1m"), { tokens: 5, window: "1 m" });
@@ -55,7 +44,7 @@ Deno.test("a disabled limiter never touches Redis", async () => {
 });
 
 Deno.test("Redis refusing connections: a fail-closed limiter answers 503", async () => {
-  const redis = closedPortRedis();
+  const redis = deadRedis();
   const limiter = createLimiter({ redis: () => redis, name: "closed", rule, failMode: "closed", config });
   await assert.rejects(limiter.check("ip:1.2.3.4"), (error: unknown) => {
     assert.ok(error instanceof Problem);
@@ -66,7 +55,7 @@ Deno.test("Redis refusing connections: a fail-closed limiter answers 503", async
 });
 
 Deno.test("Redis refusing connections: a fail-open limiter lets the request through", async () => {
-  const redis = closedPortRedis();
+  const redis = deadRedis();
   const limiter = createLimiter({ redis: () => redis, name: "open", rule, failMode: "open", config });
   assert.deepEqual(await limiter.check("ip:1.2.3.4"), {});
 });
