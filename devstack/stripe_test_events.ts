@@ -78,17 +78,49 @@ export function chargeRefundedEvent(
   });
 }
 
-export function disputeCreatedEvent(paymentIntentId: string, amountMinor: number, currency: string) {
-  return stripeEvent("charge.dispute.created", {
-    id: `dp_local_${randomSuffix()}`,
+export function disputeCreatedEvent(
+  paymentIntentId: string,
+  amountMinor: number,
+  currency: string,
+  disputeId = `dp_local_${randomSuffix()}`,
+) {
+  return stripeEvent(
+    "charge.dispute.created",
+    disputeObject(disputeId, paymentIntentId, amountMinor, currency, "needs_response"),
+  );
+}
+
+/** charge.dispute.closed for the dispute disputeCreatedEvent opened, with its final status. */
+export function disputeClosedEvent(
+  disputeId: string,
+  paymentIntentId: string,
+  amountMinor: number,
+  currency: string,
+  status: "won" | "lost",
+) {
+  return stripeEvent(
+    "charge.dispute.closed",
+    disputeObject(disputeId, paymentIntentId, amountMinor, currency, status),
+  );
+}
+
+function disputeObject(
+  id: string,
+  paymentIntentId: string,
+  amountMinor: number,
+  currency: string,
+  status: string,
+) {
+  return {
+    id,
     object: "dispute",
     amount: amountMinor,
     charge: `ch_local_${randomSuffix()}`,
     currency: currency.toLowerCase(),
     payment_intent: paymentIntentId,
     reason: "fraudulent",
-    status: "needs_response",
-  });
+    status,
+  };
 }
 
 /** The Stripe-Signature header for this exact payload (timestamp in seconds, default now). */

@@ -31,6 +31,36 @@ async function violations(sql: Sql): Promise<string[]> {
     select format('negative balance for %s', user_id) from public.user_accounts
       where available_minor < 0 or pending_minor < 0 or in_transit_minor < 0
     union all
+    -- Every unit a user holds or took out was earned: balances plus withdrawals equal commissions and
+    -- earnings net of reversals and restorations (owed counts against them).
+    select format('user %s holds %s but earned %s', user_id, held, earned) from (
+      select user_id, available_minor + pending_minor + in_transit_minor + owed_minor + withdrawn_minor as held,
+             commission_minor + earned_minor as earned
+      from public.user_accounts) a
+    where held <> earned
+    union all
+    -- What a user could take out (available minus debt) never exceeds what they really earned (from
+    -- the commission events, and their contracts' earnings net of refunds) minus what they withdrew.
+    select format('user %s may take %s but earned %s and withdrew %s', a.user_id, a.available_minor + a.owed_minor,
+                  coalesce(c.net, 0) + coalesce(e.net, 0), a.withdrawn_minor)
+    from public.user_accounts a
+    left join lateral (
+      select sum(case ev.type when 'CommissionAccrued' then 1 when 'CommissionRestored' then 1 else -1 end
+                 * (ev.data ->> 'amountMinor')::bigint) as net
+      from public.commissions m
+      join event_store.events ev on ev.stream_id = 'purchase-' || m.purchase_id
+        and ev.type in ('CommissionAccrued', 'CommissionReversed', 'CommissionRestored')
+        and ev.data ->> 'commissionId' = m.commission_id::text
+      where m.beneficiary_id = a.user_id) c on true
+    left join lateral (
+      -- A contract's earnings stand only in the part of its purchase not refunded.
+      select sum(x.accrued - floor(x.accrued::numeric * p.refunded_minor / p.amount_minor)) as net
+      from public.contracts k join public.purchases p using (purchase_id)
+      cross join lateral (select money.accrued_after_periods(k.total_yield_minor,
+        money.contract_periods_accrued(k.starts_at, k.ends_at, k.stopped_after_periods), k.duration_days) as accrued) x
+      where k.user_id = a.user_id) e on true
+    where a.available_minor + a.owed_minor > coalesce(c.net, 0) + coalesce(e.net, 0) - a.withdrawn_minor
+    union all
     -- Every commission is the plan's: the n-th upline (or the platform), at the rate for their VIP level.
     select format('commission %s off plan', m.commission_id)
     from public.commissions m
@@ -73,6 +103,8 @@ async function violations(sql: Sql): Promise<string[]> {
 Deno.test("random money histories keep every invariant, and rebuild to the live projections", async () => {
   const seed = Number(Deno.env.get("PROPERTY_SEED") ?? Math.floor(Math.random() * 2 ** 31));
   const steps = Number(Deno.env.get("PROPERTY_STEPS") ?? 120);
+  // Printed first, so a failure of any kind (an SQL error included) can be replayed.
+  console.log(`PROPERTY_SEED=${seed} PROPERTY_STEPS=${steps}`);
   const random = prng(seed);
   const pick = <T>(xs: T[]): T => xs[Math.floor(random() * xs.length)]!;
   const scratch = await scratchDatabase();
@@ -84,8 +116,15 @@ Deno.test("random money histories keep every invariant, and rebuild to the live 
       const [row] = await sql<{ id: string }[]>`select test_support.package(${price}, 90, 10) as id`;
       world.packages.push({ id: row!.id, price });
     }
+    // The last quarter runs after two days of earnings: no new payments (contracts bought then would
+    // start inside accrued periods), only refunds, disputes, won disputes and releases of what stands.
+    const settleAt = Math.floor(steps * 0.75);
     for (let step = 0; step < steps; step++) {
-      const r = random();
+      if (step === settleAt) {
+        await sql`select money.accrue_due_earnings(now() + interval '48 hours', 1000)`;
+        log.push("earnings to +48h");
+      }
+      const r = step < settleAt ? random() : 0.65 + random() * 0.35;
       if (world.users.length < 3 || r < 0.2) {
         const referrer = world.users.length > 0 && random() < 0.9 ? pick(world.users) : null;
         const [row] = await sql<{ id: string }[]>`select test_support.register(${referrer}) as id`;
@@ -125,7 +164,12 @@ Deno.test("random money histories keep every invariant, and rebuild to the live 
         const dispute = random() < 0.2;
         const refunded = Math.max(1, Math.floor(random() * purchase.price * 1.1));
         const command = dispute
-          ? { kind: "dispute", paymentIntentId: `pi_${purchase.id}`, currency: "usd" }
+          ? {
+            kind: "dispute",
+            paymentIntentId: `pi_${purchase.id}`,
+            disputeId: `dp_${purchase.id}`,
+            currency: "usd",
+          }
           : {
             kind: "refund",
             paymentIntentId: `pi_${purchase.id}`,
@@ -137,6 +181,20 @@ Deno.test("random money histories keep every invariant, and rebuild to the live 
           dispute ? "charge.dispute.created" : "charge.refunded"
         }, ${sql.json(command)}) as r`;
         log.push(`${dispute ? "dispute" : `refund ${refunded}`} ${purchase.id}: ${JSON.stringify(out!.r)}`);
+      } else if (r < 0.85 && world.purchases.length > 0) {
+        // The dispute closed as won: before or after its dispute.created, or for no dispute at all.
+        const purchase = pick(world.purchases);
+        const command = {
+          kind: "dispute_won",
+          paymentIntentId: `pi_${purchase.id}`,
+          disputeId: `dp_${purchase.id}`,
+          currency: "usd",
+        };
+        const [out] = await sql<
+          { r: unknown }[]
+        >`select money.handle_stripe_event(${`evt_${crypto.randomUUID()}`},
+          'charge.dispute.closed', ${sql.json(command)}) as r`;
+        log.push(`dispute won ${purchase.id}: ${JSON.stringify(out!.r)}`);
       } else {
         const days = Math.floor(random() * 30);
         await sql`select money.release_due_commissions(now() + make_interval(days => ${days}))`;
@@ -150,6 +208,10 @@ Deno.test("random money histories keep every invariant, and rebuild to the live 
              (select count(*)::int from public.commissions where reversed_minor > 0) as reversed,
              (select count(*)::int from public.commissions where status = 'released') as released`;
     assert.ok(summary!.paid > 0, `seed ${seed}: the sequence paid for something`);
+    const [paths] = await sql<{ earned: number; clawed: number }[]>`
+      select (select count(*)::int from public.earnings_periods where total_minor > 0) as earned,
+             (select count(*)::int from event_store.events where type = 'EarningsReversed') as clawed`;
+    console.log(`seed ${seed}: ${JSON.stringify({ ...summary, ...paths })}`);
   } finally {
     await sql.end();
     await scratch.drop();

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import {
   chargeRefundedEvent,
   checkoutSessionEvent,
+  disputeClosedEvent,
   disputeCreatedEvent,
   randomSuffix,
   signatureFor,
@@ -253,6 +254,52 @@ Deno.test("stripe-webhook", async (t) => {
       assert.equal(res.body.outcome, "disputed");
       assert.equal((await purchaseRow(sql, p.purchaseId)).status, "disputed");
     });
+
+    await t.step(
+      "a dispute closed as won restores the purchase once; closed as lost changes nothing",
+      async () => {
+        const { buyer } = await buyerUnderChain(sql, 1);
+        const p = paid(await pendingPurchase(world, buyer, packageId));
+        await deliver(world, checkoutSessionEvent("checkout.session.completed", p));
+        const lost = paid(await pendingPurchase(world, buyer, packageId));
+        await deliver(world, checkoutSessionEvent("checkout.session.completed", lost));
+        for (const [purchase, dispute] of [[p, "dp_won"], [lost, "dp_lost"]] as const) {
+          const id = `${dispute}_${purchase.purchaseId}`;
+          await deliver(
+            world,
+            disputeCreatedEvent(purchase.paymentIntentId, purchase.amountMinor, purchase.currency, id),
+          );
+        }
+        const won = disputeClosedEvent(
+          `dp_won_${p.purchaseId}`,
+          p.paymentIntentId,
+          p.amountMinor,
+          p.currency,
+          "won",
+        );
+        assert.equal((await deliver(world, won)).body.outcome, "dispute_won");
+        assert.equal((await deliver(world, won)).body.duplicate, true);
+        const again = disputeClosedEvent(
+          `dp_won_${p.purchaseId}`,
+          p.paymentIntentId,
+          p.amountMinor,
+          p.currency,
+          "won",
+        );
+        assert.equal((await deliver(world, again)).body.outcome, "no_change");
+        assert.equal((await purchaseRow(sql, p.purchaseId)).status, "paid");
+        const closedLost = disputeClosedEvent(
+          `dp_lost_${lost.purchaseId}`,
+          lost.paymentIntentId,
+          lost.amountMinor,
+          lost.currency,
+          "lost",
+        );
+        assert.equal((await deliver(world, closedLost)).body.outcome, "ignored");
+        assert.equal((await purchaseRow(sql, lost.purchaseId)).status, "disputed");
+        await assertLedgerBalanced(sql);
+      },
+    );
 
     await t.step(
       "a bad, missing, tampered, stale or foreign signature is 400 and records nothing",

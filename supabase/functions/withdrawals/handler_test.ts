@@ -124,6 +124,19 @@ Deno.test("a cursor whose date Postgres cannot hold is a 400", async () => {
   assert.equal((await res.json()).code, "validation_failed");
 });
 
+Deno.test("while the account owes after a clawback, a withdrawal is 422 outstanding_balance", async () => {
+  const { userId } = await fundedUser(true);
+  assert.equal((await post(userId, { amountMinor: 8000, currency: "USD", destination: "IBAN" })).status, 201);
+  // The purchase that paid the commission is refunded after the hold: 8,000 in transit, 8,000 owed.
+  await sql`
+    select money.refund_purchase(p.payment_intent_id, p.amount_minor, p.currency, 'refund', 'evt_owe_' || p.purchase_id)
+    from public.commissions m join public.purchases p using (purchase_id) where m.beneficiary_id = ${userId}`;
+  const res = await post(userId, { amountMinor: 1000, currency: "USD", destination: "IBAN" });
+  assert.equal(res.status, 422);
+  assert.equal(res.body.code, "outstanding_balance");
+  assert.deepEqual(await counts(userId), { withdrawals: 1, available: 0 });
+});
+
 Deno.test("an Idempotency-Key replays the first answer and withdraws once", async () => {
   const { userId, available } = await fundedUser(true);
   const key = crypto.randomUUID();

@@ -65,9 +65,27 @@ export const eventSchemas = {
       stripeEventId: z.string(),
     }),
   },
+  /** disputeId: Stripe's dispute id (absent on disputes recorded before it was kept). */
   PurchaseDisputed: {
     version: 1,
-    data: z.strictObject({ purchaseId: id, amountMinor, currency, stripeEventId: z.string() }),
+    data: z.strictObject({
+      purchaseId: id,
+      amountMinor,
+      currency,
+      stripeEventId: z.string(),
+      disputeId: z.string().optional(),
+    }),
+  },
+  /** The platform won the dispute: amountMinor (what the dispute took) stands again. */
+  DisputeWon: {
+    version: 1,
+    data: z.strictObject({
+      purchaseId: id,
+      disputeId: z.string(),
+      amountMinor,
+      currency,
+      stripeEventId: z.string(),
+    }),
   },
   /** beneficiaryId null: the level's share goes to the platform account, and `reason` says why. */
   CommissionAccrued: {
@@ -96,6 +114,38 @@ export const eventSchemas = {
       fromPendingMinor: amountMinor,
       fromAvailableMinor: amountMinor,
       owedMinor: amountMinor,
+      currency,
+      /** refund: a refund or dispute's share; vip_recomputed: earned above a VIP level since lost. */
+      reason: z.enum(["refund", "vip_recomputed"]).optional(),
+    }),
+  },
+  /** A won dispute gives back what it reversed: to pending inside the hold, else to available. */
+  CommissionRestored: {
+    version: 1,
+    data: z.strictObject({ commissionId: id, amountMinor, toPendingMinor: amountMinor, currency }),
+  },
+  /** The earnings paid on a refunded or disputed contract, clawed back in proportion. */
+  EarningsReversed: {
+    version: 1,
+    data: z.strictObject({
+      contractId: id,
+      purchaseId: id,
+      userId: id,
+      amountMinor,
+      fromAvailableMinor: amountMinor,
+      owedMinor: amountMinor,
+      currency,
+    }),
+  },
+  /** A won dispute: restoredMinor of the clawed-back earnings, plus the periods a resumed contract missed. */
+  EarningsRestored: {
+    version: 1,
+    data: z.strictObject({
+      contractId: id,
+      purchaseId: id,
+      userId: id,
+      amountMinor,
+      restoredMinor: amountMinor,
       currency,
     }),
   },

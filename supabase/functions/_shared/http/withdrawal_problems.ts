@@ -1,5 +1,5 @@
 // What a refused withdrawal command means to a client (CONTRACT.md: 403 kyc_required, 422
-// insufficient_funds / invalid_state).
+// insufficient_funds / invalid_state; 422 outstanding_balance while the account owes).
 import { type Problem, problems } from "./problem.ts";
 import { type RefusalReason, WithdrawalRefused } from "../infra/withdrawal_store.ts";
 
@@ -17,6 +17,16 @@ const PROBLEMS: Record<RefusalReason, () => Problem> = {
     problems.unprocessable(
       "invalid_state",
       "The user's KYC approval was revoked; the withdrawal is held until it is approved again.",
+    ),
+  owed_hold: () =>
+    problems.unprocessable(
+      "invalid_state",
+      "The user owes money after a clawback; the withdrawal is held until the debt is paid or it is rejected.",
+    ),
+  outstanding_balance: () =>
+    problems.unprocessable(
+      "outstanding_balance",
+      "Your account owes money after a refund or chargeback; withdrawals resume once it is paid down.",
     ),
   own_withdrawal: () => problems.forbidden("Nobody decides their own withdrawal."),
   invalid_amount: () =>

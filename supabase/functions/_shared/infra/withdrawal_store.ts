@@ -24,7 +24,9 @@ export type RefusalReason =
   | "invalid_state"
   | "kyc_revoked"
   | "own_withdrawal"
-  | "invalid_amount";
+  | "invalid_amount"
+  | "outstanding_balance"
+  | "owed_hold";
 
 const REFUSALS: Record<string, RefusalReason> = {
   MO402: "insufficient_funds",
@@ -33,6 +35,8 @@ const REFUSALS: Record<string, RefusalReason> = {
   MO409: "invalid_state",
   MO410: "kyc_revoked",
   MO411: "own_withdrawal",
+  MO412: "owed_hold",
+  MO423: "outstanding_balance",
   MO422: "invalid_amount",
 };
 

@@ -5,9 +5,10 @@
 //   checkout.session.async_payment_succeeded  payment_succeeded
 //   checkout.session.async_payment_failed     payment_failed
 //   charge.refunded                     refund (Stripe's cumulative amount_refunded)
-//   charge.dispute.created              dispute (the whole amount)
-//   anything else, charge.dispute.closed included, and any event whose object does not have the
-//   fields we need                      ignore (recorded, so it is never retried)
+//   charge.dispute.created              dispute (the whole amount), with Stripe's dispute id
+//   charge.dispute.closed, status won   dispute_won (what the dispute took stands again)
+//   anything else (a dispute closed as lost stays as it is), and any event whose object does not
+//   have the fields we need             ignore (recorded, so it is never retried)
 import { z } from "zod";
 
 export type StripeCommand =
@@ -20,7 +21,7 @@ export type StripeCommand =
   }
   | { kind: "payment_failed"; purchaseId: string }
   | { kind: "refund"; paymentIntentId: string; refundedTotalMinor: number; currency: string }
-  | { kind: "dispute"; paymentIntentId: string; currency: string }
+  | { kind: "dispute" | "dispute_won"; paymentIntentId: string; disputeId: string; currency: string }
   | { kind: "ignore"; reason: string };
 
 /** Ids Stripe generates are short ASCII; anything else cannot be one of ours. */
@@ -48,9 +49,11 @@ const charge = z.looseObject({
   currency,
 });
 const dispute = z.looseObject({
+  id: stripeId,
   object: z.literal("dispute"),
   payment_intent: expandable.nullish(),
   currency,
+  status: z.string().max(64).nullish(),
 });
 
 /** The envelope every Stripe event has; anything without it is refused before it is recorded. */
@@ -103,16 +106,24 @@ export function commandFor(event: StripeEventEnvelope): StripeCommand {
         currency: c.currency,
       };
     }
-    case "charge.dispute.created": {
+    case "charge.dispute.created":
+    case "charge.dispute.closed": {
       const parsed = dispute.safeParse(object);
       if (!parsed.success) return malformed(parsed.error);
       const d = parsed.data;
       if (!d.payment_intent) return { kind: "ignore", reason: "dispute without payment_intent" };
-      return { kind: "dispute", paymentIntentId: d.payment_intent, currency: d.currency };
+      const closed = event.type === "charge.dispute.closed";
+      if (closed && d.status !== "won") {
+        return { kind: "ignore", reason: `dispute closed ${d.status ?? "?"}` };
+      }
+      return {
+        kind: closed ? "dispute_won" : "dispute",
+        paymentIntentId: d.payment_intent,
+        disputeId: d.id,
+        currency: d.currency,
+      };
     }
     default:
-      // charge.dispute.closed: a won dispute would need its money back; until that is modelled, a
-      // dispute stays final (DESIGN.md lists it; the money core has no command for it yet).
       return { kind: "ignore", reason: `unhandled type ${event.type}` };
   }
 }

@@ -74,13 +74,39 @@ Deno.test("failures, refunds and disputes", () => {
   );
   assert.deepEqual(
     commandFor(
-      event("charge.dispute.created", { object: "dispute", payment_intent: "pi_1", currency: "usd" }),
+      event("charge.dispute.created", {
+        id: "dp_1",
+        object: "dispute",
+        payment_intent: "pi_1",
+        currency: "usd",
+      }),
     ),
-    { kind: "dispute", paymentIntentId: "pi_1", currency: "USD" },
+    { kind: "dispute", paymentIntentId: "pi_1", disputeId: "dp_1", currency: "USD" },
   );
 });
 
-Deno.test("malformed objects, closed disputes and other types are ignored, never thrown", () => {
+Deno.test("a dispute closed as won gives the purchase back; closed as lost it stays taken", () => {
+  const closed = (status: string) =>
+    commandFor(
+      event("charge.dispute.closed", {
+        id: "dp_1",
+        object: "dispute",
+        payment_intent: { id: "pi_1", object: "payment_intent" },
+        currency: "usd",
+        status,
+      }),
+    );
+  assert.deepEqual(closed("won"), {
+    kind: "dispute_won",
+    paymentIntentId: "pi_1",
+    disputeId: "dp_1",
+    currency: "USD",
+  });
+  assert.equal(closed("lost").kind, "ignore");
+  assert.equal(closed("warning_closed").kind, "ignore");
+});
+
+Deno.test("malformed objects, disputes without an id and other types are ignored, never thrown", () => {
   const odd = [
     event("checkout.session.completed", "garbage"),
     event("checkout.session.completed", session({ amount_total: -1 })),
@@ -98,7 +124,7 @@ Deno.test("malformed objects, closed disputes and other types are ignored, never
       payment_intent: "pi_1",
       currency: "usd",
       status: "won",
-    }),
+    }), // no dispute id: cannot be matched to the dispute it closes
     event("invoice.paid", { object: "invoice" }),
   ];
   for (const e of odd) assert.equal(commandFor(e).kind, "ignore", JSON.stringify(e));
