@@ -16,7 +16,8 @@ create temp view executable as
 select set_eq('select role_name, routine from executable', $$values
   ('anon', 'auth.jwt()'), ('anon', 'auth.role()'), ('anon', 'auth.uid()'),
   ('authenticated', 'auth.jwt()'), ('authenticated', 'auth.role()'), ('authenticated', 'auth.uid()'),
-  ('analyst', 'auth.jwt()'), ('analyst', 'auth.role()'), ('analyst', 'auth.uid()')
+  ('analyst', 'auth.jwt()'), ('analyst', 'auth.role()'), ('analyst', 'auth.uid()'),
+  ('analyst', 'analytics.contract_accrued_minor(bigint,timestamp with time zone,timestamp with time zone,integer,integer)')
 $$, 'anon, authenticated and analyst execute exactly these functions');
 
 -- A function a later migration creates starts closed, in a project schema and in public.
