@@ -37,13 +37,42 @@ begin
 end;
 $$;
 
+-- The one admin test helpers act as (admin commands check their actor's role in the database): made on
+-- first use, with credentials, under a lock so concurrent first uses make one.
+create or replace function test_support.admin() returns uuid
+language plpgsql as $$
+declare
+  v_email constant text := 'test-support-admin@example.test';
+  v_id uuid;
+begin
+  perform pg_advisory_xact_lock(hashtext('test_support.admin'));
+  select user_id into v_id from private.profiles where email = v_email;
+  if v_id is null then
+    v_id := gen_random_uuid();
+    perform private.register_user(v_id, v_email, '$scrypt$x', test_support.referral_code(), null,
+      gen_random_uuid(), md5(v_id::text) || md5(v_id::text), 60);
+  end if;
+  perform private.promote_to_admin(v_email);
+  return v_id;
+end;
+$$;
+
+-- Event metadata naming that admin as the actor: the last argument of money.publish_package,
+-- money.retire_package (test_support.retire) and money.decide_withdrawal.
+create or replace function test_support.as_admin() returns jsonb
+language sql as $$ select jsonb_build_object('actorId', test_support.admin()) $$;
+
+create or replace function test_support.retire(p_package_id uuid) returns jsonb
+language sql as $$ select money.retire_package(p_package_id, test_support.as_admin()) $$;
+
 create or replace function test_support.package(p_price_minor bigint default 10000, p_daily_rate_bps int default 100,
   p_duration_days int default 30) returns uuid
 language plpgsql as $$
 declare
   v_id uuid := gen_random_uuid();
 begin
-  perform money.publish_package(v_id, 'Test package', p_price_minor, (money.settings()).currency, p_daily_rate_bps, p_duration_days);
+  perform money.publish_package(v_id, 'Test package', p_price_minor, (money.settings()).currency, p_daily_rate_bps,
+    p_duration_days, test_support.as_admin());
   return v_id;
 end;
 $$;

@@ -7,11 +7,12 @@ import { createSql } from "../_shared/infra/db.ts";
 import { redis } from "../_shared/infra/redis.ts";
 import { DATABASE_URL } from "../../../tests/support.ts";
 import { rateLimits, TEST_TOKENS } from "../auth/handler_test_support.ts";
-import { newUser, reply, tokenFor } from "../purchases/handler_test_support.ts";
+import { newAdmin, newUser, reply, tokenFor } from "../purchases/handler_test_support.ts";
 import { packageRoutes } from "./packages_routes.ts";
 
 const sql = createSql(DATABASE_URL, 4);
 const guard = createUserGuard({
+  sql: () => sql,
   redis,
   tokens: TEST_TOKENS,
   rateLimits: rateLimits({ enabled: false }),
@@ -35,7 +36,7 @@ async function post(path: string, opts: { token?: string; body?: unknown; raw?: 
 
 Deno.test("admin package routes", async (t) => {
   try {
-    const adminId = await newUser(sql);
+    const adminId = await newAdmin(sql);
     const admin = await tokenFor(adminId, "admin");
     const user = await tokenFor(await newUser(sql), "user");
 

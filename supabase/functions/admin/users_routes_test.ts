@@ -11,6 +11,7 @@ import { csvField, userRoutes } from "./users_routes.ts";
 
 const sql = createSql(DATABASE_URL, 4);
 const guard = createUserGuard({
+  sql: () => sql,
   redis,
   rateLimits: rateLimits({ enabled: false }),
   tokens: TEST_TOKENS,
@@ -19,9 +20,11 @@ const guard = createUserGuard({
 const app = createApp({ functionName: "admin", routes: userRoutes({ sql: () => sql, guard }) });
 const auth = authHandler(sql);
 
+const [adminRow] = await sql<{ id: string }[]>`select test_support.kyc_user(true) as id`;
+
 async function get(path: string, role: "user" | "admin" = "admin") {
   const token = await signAccessToken(
-    { userId: crypto.randomUUID(), role, sessionId: crypto.randomUUID() },
+    { userId: role === "admin" ? adminRow!.id : crypto.randomUUID(), role, sessionId: crypto.randomUUID() },
     TEST_TOKENS,
     new Date(),
   );

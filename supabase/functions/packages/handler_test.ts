@@ -16,7 +16,7 @@ Deno.test("GET /packages", async (t) => {
   try {
     const [row] = await sql<{ on_sale: string; gone: string }[]>`
       select test_support.package(1, 120, 90) as on_sale, test_support.package(4322) as gone`;
-    await sql`select money.retire_package(${row!.gone}::uuid)`;
+    await sql`select test_support.retire(${row!.gone}::uuid)`;
 
     await t.step("lists active packages in the contract's shape, cacheable for a minute", async () => {
       const { status, headers, body } = await get();
@@ -57,7 +57,7 @@ Deno.test("GET /packages", async (t) => {
       await res.body?.cancel();
     });
     // Tests publish into the one shared catalog: take ours off sale again.
-    await sql`select money.retire_package(${row!.on_sale}::uuid)`;
+    await sql`select test_support.retire(${row!.on_sale}::uuid)`;
   } finally {
     await sql.end();
   }

@@ -69,7 +69,7 @@ Deno.test("purchases routes", async (t) => {
 
     await t.step("an unknown or retired package is 422 invalid_state, and Stripe is not called", async () => {
       const retired = await newPackage(sql, 500);
-      await sql`select money.retire_package(${retired}::uuid)`;
+      await sql`select test_support.retire(${retired}::uuid)`;
       const calls = world.fakeStripe.requests.length;
       for (const id of [crypto.randomUUID(), retired]) {
         const res = await postPurchase(world, { userId: buyer, body: { packageId: id } });

@@ -136,6 +136,12 @@ export async function newUser(sql: Sql): Promise<string> {
   return row!.id;
 }
 
+/** A user with credentials and the admin role in the database (admin routes check it on every request). */
+export async function newAdmin(sql: Sql): Promise<string> {
+  const [row] = await sql<{ id: string }[]>`select test_support.kyc_user(true) as id`;
+  return row!.id;
+}
+
 export async function newPackage(sql: Sql, priceMinor = 10000): Promise<string> {
   const [row] = await sql<{ id: string }[]>`select test_support.package(${priceMinor}, 100, 30) as id`;
   return row!.id;

@@ -2,10 +2,12 @@
 // per-user limits together (one pipelined round trip); a bad token is still counted against its IP,
 // so floods of bad tokens are limited too. Both limits fail open when Redis is down:
 // these routes already need a valid signed token, and refusing every signed-in user because the
-// limiter is down would turn a Redis outage into a full outage.
+// limiter is down would turn a Redis outage into a full outage. Admin routes also read the caller's
+// role from the database on every request: a demoted admin is refused at once, whatever the token says.
 import type { Redis } from "@upstash/redis";
 import type { Context, Handler } from "../http/app.ts";
 import { clientIp, type ClientIpConfig } from "../http/client_ip.ts";
+import { problems } from "../http/problem.ts";
 import {
   createLimiter,
   type Limiter,
@@ -13,10 +15,13 @@ import {
   tightest,
   withHeaders,
 } from "../http/ratelimit.ts";
+import { isAdminNow } from "../infra/admin_authority.ts";
+import type { Sql } from "../infra/db.ts";
 import type { TokenConfig } from "./config.ts";
 import { type AuthUser, requireAdmin, requireUser } from "./require_user.ts";
 
 export type UserGuard = {
+  sql: () => Sql;
   apiPerIp: Limiter;
   apiPerUser: Limiter;
   tokens: TokenConfig;
@@ -25,6 +30,7 @@ export type UserGuard = {
 };
 
 export type UserGuardDeps = {
+  sql: () => Sql;
   redis: () => Redis;
   rateLimits: RateLimitConfig;
   tokens: TokenConfig;
@@ -36,6 +42,7 @@ export type UserGuardDeps = {
 export function createUserGuard(deps: UserGuardDeps): UserGuard {
   const common = { redis: deps.redis, config: deps.rateLimits, failMode: "open" as const };
   return {
+    sql: deps.sql,
     apiPerIp: createLimiter({ ...common, name: "api-ip", rule: deps.rateLimits.apiPerIp }),
     apiPerUser: createLimiter({ ...common, name: "api-user", rule: deps.rateLimits.apiPerUser }),
     tokens: deps.tokens,
@@ -73,6 +80,10 @@ export function userRoute(
       guard.apiPerIp.check(ip),
       guard.apiPerUser.check(`user:${user.userId}`),
     ]);
+    // The token's role is only a cheap first filter; the database says whether it still holds.
+    if (options.admin && !(await isAdminNow(guard.sql(), user.userId))) {
+      throw problems.forbidden("This route is for administrators.");
+    }
     return withHeaders(await handler(ctx, user), tightest(ipHeaders, userHeaders));
   };
 }

@@ -2,6 +2,7 @@
 // one JSON log line per request, and one error mapper. Handlers stay small and throw Problems.
 import { Problem, problemResponse, problems } from "./problem.ts";
 import { IdempotencyKeyReusedError, WrongExpectedVersionError } from "../infra/event_store.ts";
+import { NotAdminError } from "../infra/admin_authority.ts";
 import { isRetryableConflict, isUnacceptableValue, isUnavailableError } from "../infra/db.ts";
 
 export type Context = {
@@ -48,6 +49,8 @@ export function toProblem(error: unknown): Problem {
   if (error instanceof WrongExpectedVersionError) {
     return problems.conflict("The resource was changed by another request; retry.");
   }
+  // An admin command's own check in SQL (the guard read the role first; a demotion can land between).
+  if (error instanceof NotAdminError) return problems.forbidden("This route is for administrators.");
   if (error instanceof IdempotencyKeyReusedError) {
     return problems.conflict("This Idempotency-Key was used with another request.", "idempotency_key_reused");
   }

@@ -1,5 +1,6 @@
 // The catalog's SQL calls (supabase/migrations/20261122060002_create_packages.sql), with the SQLSTATEs
 // those functions raise turned into typed errors here, in one place.
+import { translateNotAdmin } from "./admin_authority.ts";
 import type { Sql } from "./db.ts";
 import type { EventMetadata } from "./event_store.ts";
 
@@ -41,7 +42,7 @@ function translate(error: unknown): unknown {
   if (code === MONEY_SQLSTATE.notFound) return new UnknownPackageError(message ?? "unknown package");
   if (code === MONEY_SQLSTATE.conflict) return new PackageAlreadyRetiredError(message ?? "retired");
   if (code === WRONG_EXPECTED_VERSION) return new PackageExistsError(message ?? "exists");
-  return error;
+  return translateNotAdmin(error);
 }
 
 export function listActivePackages(sql: Sql): Promise<CatalogPackage[]> {

@@ -1,5 +1,6 @@
 // The withdrawal SQL calls (supabase/migrations/20261122060011_create_withdrawals.sql), with their
 // SQLSTATEs turned into one typed refusal here.
+import { translateNotAdmin } from "./admin_authority.ts";
 import type { Sql } from "./db.ts";
 import type { EventMetadata } from "./event_store.ts";
 
@@ -49,7 +50,7 @@ export class WithdrawalRefused extends Error {
 
 function translate(error: unknown): unknown {
   const reason = REFUSALS[(error as { code?: string } | null)?.code ?? ""];
-  return reason ? new WithdrawalRefused(reason) : error;
+  return reason ? new WithdrawalRefused(reason) : translateNotAdmin(error);
 }
 
 export type WithdrawalRequest = {
