@@ -50,6 +50,7 @@ declare
   w public.withdrawals;
   v_event text;
 begin
+  perform private.assert_admin(p_admin_id);
   select * into w from public.withdrawals where withdrawal_id = p_withdrawal_id;
   if not found then raise exception 'unknown withdrawal' using errcode = 'MO404'; end if;
   if w.user_id = p_admin_id then raise exception 'nobody decides their own withdrawal' using errcode = 'MO411'; end if;

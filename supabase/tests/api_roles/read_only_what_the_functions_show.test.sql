@@ -25,8 +25,8 @@ select set_eq('select role_name, relation, columns from readable', $$values
   ('authenticated', 'user_volumes', '{direct_referrals,personal_volume_minor,team_volume_minor,user_id}'),
   ('authenticated', 'user_accounts', '{available_minor,commission_minor,currency,earned_minor,in_transit_minor,owed_minor,pending_minor,user_id,withdrawn_minor}'),
   ('authenticated', 'ledger_entries', '{account,amount_minor,balance_after_minor,balance_before_minor,currency,event_position,event_type,line,recorded_at,reference_id,user_id}'),
-  ('authenticated', 'purchases', '{amount_minor,contract_id,created_at,currency,package_id,paid_at,payment_intent_id,purchase_id,refunded_minor,status,stripe_session_id,user_id}'),
-  ('authenticated', 'contracts', '{contract_id,currency,daily_rate_bps,duration_days,ends_at,package_id,principal_minor,purchase_id,starts_at,status,stopped_after_periods,stopped_at,total_yield_minor,user_id}'),
+  ('authenticated', 'purchases', '{amount_minor,contract_id,created_at,currency,dispute_id,disputed_minor,package_id,paid_at,payment_intent_id,purchase_id,refunded_minor,status,stripe_session_id,user_id}'),
+  ('authenticated', 'contracts', '{contract_id,currency,daily_rate_bps,duration_days,earnings_reversed_minor,ends_at,package_id,principal_minor,purchase_id,starts_at,status,stopped_after_periods,stopped_at,total_yield_minor,user_id}'),
   ('authenticated', 'withdrawals', '{amount_minor,currency,decided_at,reference,requested_at,status,user_id,withdrawal_id}')
 $$, 'anon and authenticated read exactly these columns');
 

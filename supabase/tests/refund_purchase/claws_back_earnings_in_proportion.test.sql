@@ -18,7 +18,7 @@ select is((select available_minor || '/' || owed_minor || '/' || earned_minor fr
            where user_id = (select u from t)), '2250/0/2250', 'a partial refund claws back earnings in proportion');
 
 -- The buyer withdraws 2,000 and is paid, leaving 250.
-create temp table w as select gen_random_uuid() as id, gen_random_uuid() as admin_id;
+create temp table w as select gen_random_uuid() as id, test_support.admin() as admin_id;
 select test_support.approve_kyc((select u from t));
 select money.request_withdrawal((select id from w), (select u from t), 2000, 'USD', 'IBAN DE00');
 select money.decide_withdrawal((select id from w), (select admin_id from w), 'approve');
