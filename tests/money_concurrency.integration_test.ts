@@ -42,6 +42,49 @@ Deno.test("signups under a referrer while a sibling's purchases complete: all su
   assert.deepEqual(network, { members: 31, purchased: 30 });
 });
 
+Deno.test("a won dispute delivered three times at once, a refund racing a withdrawal: each applies once", async () => {
+  const [pkg] = await sql<{ id: string }[]>`select test_support.package(100000, 100, 30) as id`;
+  const upline = await signup(null);
+  await buy(upline.id, pkg!.id);
+  const buyer = await signup(upline.code);
+  const disputed = await buy(buyer.id, pkg!.id);
+  const refunded = await buy(buyer.id, pkg!.id);
+  await sql`select money.release_due_commissions(now() + interval '1 year', 50000)`;
+  await sql`select test_support.approve_kyc(${upline.id})`;
+  const dispute = (kind: string, eventId: string) =>
+    sql`select money.handle_stripe_event(${eventId}, 'charge.dispute.x', ${
+      sql.json({ kind, paymentIntentId: `pi_test_${disputed}`, disputeId: `dp_${disputed}`, currency: "usd" })
+    })`;
+  await dispute("dispute", `evt_created_${disputed}`);
+  const results = await Promise.allSettled([
+    ...Array.from({ length: 3 }, (_, i) => dispute("dispute_won", `evt_won_${i}_${disputed}`)),
+    sql`select money.refund_purchase(${"pi_test_" + refunded}, 100000, 'USD', 'refund', ${
+      "evt_r_" + refunded
+    })`,
+    sql`select money.request_withdrawal(gen_random_uuid(), ${upline.id}, 16000, 'USD', 'IBAN DE00')`,
+  ]);
+  // The withdrawal may lose the race to the clawback (then the balance is short); nothing else may fail.
+  const failures = results.slice(0, 4).filter((r) => r.status === "rejected").map((r) => String(r.reason));
+  assert.deepEqual(failures, []);
+  const [state] = await sql<
+    { won: number; status: string; violations: number; held: number; earned: number }[]
+  >`
+    select (select count(*)::int from event_store.events where type = 'DisputeWon'
+            and stream_id = ${"purchase-" + disputed}) as won,
+           (select status from public.purchases where purchase_id = ${disputed}) as status,
+           (select count(*)::int from test_support.ledger_violations()) as violations,
+           (select available_minor + in_transit_minor + owed_minor + withdrawn_minor + pending_minor
+            from public.user_accounts where user_id = ${upline.id})::int as held,
+           (select commission_minor + earned_minor from public.user_accounts where user_id = ${upline.id})::int as earned`;
+  assert.deepEqual(
+    { won: state!.won, status: state!.status, violations: state!.violations },
+    { won: 1, status: "paid", violations: 0 },
+  );
+  // The upline keeps the 8,000 of the disputed-then-won purchase; the refunded one's 8,000 is gone.
+  assert.equal(state!.earned, 8000);
+  assert.equal(state!.held, 8000);
+});
+
 Deno.test("a refund that moves an upline's VIP level while a sibling branch buys: all succeed", async () => {
   const [pkg] = await sql<{ id: string }[]>`select test_support.package(100000, 100, 30) as id`;
   const failures: string[] = [];
