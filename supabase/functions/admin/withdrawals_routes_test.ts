@@ -33,6 +33,29 @@ async function call(userId: string, role: "user" | "admin", path: string, body?:
   return { status: res.status, body: await res.json() };
 }
 
+Deno.test("a withdrawal of an account that owes is held (422 invalid_state); rejecting it works", async () => {
+  const [row] = await sql<{ u: string; w: string }[]>`
+    with u as (select test_support.register() as id)
+    select id as u, (select test_support.fund(id)) is not null and (select test_support.approve_kyc(id)) is not null as ok,
+           gen_random_uuid() as w from u`;
+  await sql`select money.request_withdrawal(${row!.w}, ${row!.u}, 8000, 'USD', 'IBAN DE00')`;
+  // The purchase that paid the user's commission is refunded after the hold: 8,000 owed.
+  await sql`
+    select money.refund_purchase(p.payment_intent_id, p.amount_minor, p.currency, 'refund', 'evt_held_' || p.purchase_id)
+    from public.commissions m join public.purchases p using (purchase_id) where m.beneficiary_id = ${row!.u}`;
+  const [admin] = await sql<{ id: string }[]>`select test_support.kyc_user(true) as id`;
+  const held = await call(admin!.id, "admin", `/withdrawals/${row!.w}/decision`, { decision: "approve" });
+  assert.equal(held.status, 422);
+  assert.equal(held.body.code, "invalid_state");
+  const rejected = await call(admin!.id, "admin", `/withdrawals/${row!.w}/decision`, { decision: "reject" });
+  assert.equal(rejected.body.status, "rejected");
+  const [account] = await sql<{ available: number; owed: number }[]>`
+    select available_minor::int as available, owed_minor::int as owed from public.user_accounts where user_id = ${
+    row!.u
+  }`;
+  assert.deepEqual(account, { available: 0, owed: 0 }, "the returned 8,000 paid the debt");
+});
+
 Deno.test("admins review withdrawals; every decision names them; illegal decisions are refused", async () => {
   // The customer is an admin too, so that deciding their own withdrawal is refused for that reason.
   const [row] = await sql<{ u: string; w: string }[]>`
