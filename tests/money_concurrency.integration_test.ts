@@ -87,6 +87,7 @@ Deno.test("a won dispute delivered three times at once, a refund racing a withdr
 
 Deno.test("a refund that moves an upline's VIP level while a sibling branch buys: all succeed", async () => {
   const [pkg] = await sql<{ id: string }[]>`select test_support.package(100000, 100, 30) as id`;
+  const [small] = await sql<{ id: string }[]>`select test_support.package(1000, 100, 30) as id`;
   const failures: string[] = [];
   for (let round = 0; round < 8; round++) {
     // The upline qualifies for VIP 2 through the buyer's purchase (two directs, team volume 100,000)
@@ -98,17 +99,24 @@ Deno.test("a refund that moves an upline's VIP level while a sibling branch buys
     const right = await signup(upline.code);
     const buyer = await signup(left.code);
     const purchaseId = await buy(buyer.id, pkg!.id);
+    // The premise: the upline stands at VIP 2 only through this purchase.
+    const vipOf = async () =>
+      (await sql<{ v: number }[]>`select vip_level as v from public.users where user_id = ${upline.id}`)[0]!
+        .v;
+    assert.equal(await vipOf(), 2);
     const results = await Promise.allSettled([
       sql`select money.refund_purchase(${"pi_test_" + purchaseId}, 100000, 'USD', 'refund', ${
         "evt_conc_" + purchaseId
       })`,
-      ...Array.from({ length: 4 }, () => buy(right.id, pkg!.id)),
+      // Small purchases, so the refund takes VIP 2 away whatever the order.
+      ...Array.from({ length: 4 }, () => buy(right.id, small!.id)),
     ]);
     for (const r of results) if (r.status === "rejected") failures.push(String(r.reason));
     const [state] = await sql<
       { status: string }[]
     >`select status from public.purchases where purchase_id = ${purchaseId}`;
     assert.equal(state!.status, "refunded");
+    assert.ok(await vipOf() < 2, "the refund took VIP 2 away while the other branch bought");
   }
   assert.deepEqual(failures, []);
   await sql.end();
