@@ -35,9 +35,10 @@ async function assertExactlyOnce(sql: Sql) {
            (select count(*) from (
               select a.user_id from public.user_accounts a
               left join (select user_id,
-                           sum(money.accrued_after_periods(total_yield_minor,
-                               greatest(0, floor(extract(epoch from money.earnings_watermark() - starts_at) / 3600))::int,
-                               duration_days)) as expected
+                           -- floor(T k / N), written out here rather than through the function under test
+                           sum(floor(total_yield_minor::numeric
+                               * greatest(0, floor(extract(epoch from money.earnings_watermark() - starts_at) / 3600))
+                               / (duration_days * 24))) as expected
                          from public.contracts group by user_id) c using (user_id)
               where a.earned_minor <> coalesce(c.expected, 0)
                  or a.earned_minor <> (select coalesce(sum(amount_minor), 0) from public.ledger_entries l
@@ -140,10 +141,11 @@ Deno.test("a purchase committing while a run holds the lock lands in exactly one
     const later = new Date(contract!.starts_at.getTime() + 3 * 3600_000);
     await f.sql`select money.accrue_due_earnings(${later})`;
     await f.sql`select money.accrue_due_earnings(${later})`;
-    const [earned] = await f.sql<{ earned: number; expected: number }[]>`
-      select a.earned_minor as earned, money.accrued_after_periods(c.total_yield_minor, 3, c.duration_days) as expected
+    const [earned] = await f.sql<{ earned: number; total: number; days: number }[]>`
+      select a.earned_minor::int as earned, c.total_yield_minor::int as total, c.duration_days as days
       from public.user_accounts a join public.contracts c using (user_id) where c.purchase_id = ${purchaseId}`;
-    assert.equal(earned!.earned, earned!.expected);
+    // The reference, independent of the SQL: floor(T x k / N) for k = 3 of N = 24 x days periods.
+    assert.equal(earned!.earned, Math.floor((earned!.total * 3) / (earned!.days * 24)));
     const [rebuild] = await f.sql`select count(*)::int as n from projections.verify_rebuild()`;
     assert.equal(rebuild!.n, 0);
   } finally {
