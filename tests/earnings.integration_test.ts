@@ -128,8 +128,19 @@ Deno.test("a purchase committing while a run holds the lock lands in exactly one
       "pi_race_" + purchaseId
     }, 123457, 'USD')`
       .then(() => (purchased = true));
-    await new Promise((r) => setTimeout(r, 300));
-    assert.equal(purchased, false, "the purchase waits for the run");
+    // Proof of waiting: the purchase's backend shows up blocked on a lock (polled, bounded), not a sleep.
+    let waiting = false;
+    for (let poll = 0; poll < 200 && !waiting; poll++) {
+      // From another connection: inside run's transaction pg_stat_activity would stay one cached snapshot.
+      const [row] = await f.sql<{ n: number }[]>`
+        select count(*)::int as n from pg_stat_activity
+        where wait_event_type = 'Lock' and query like '%complete_purchase%' and pid <> pg_backend_pid()`;
+      waiting = row!.n > 0;
+      if (!waiting) await new Promise((r) => setTimeout(r, 25));
+    }
+    if (!waiting) await run`rollback`; // let the purchase finish, so a failure does not hang the suite
+    assert.ok(waiting, "the purchase waits on the run's lock");
+    assert.equal(purchased, false, "and has not completed");
     await run`commit`;
     run.release();
     await purchase;

@@ -61,8 +61,9 @@ async function purchaseRow(sql: Sql, purchaseId: string) {
   return row!;
 }
 
+/** A paid purchase's ten commissions, level order (asserted: a loop over them never passes on empty). */
 async function commissions(sql: Sql, purchaseId: string) {
-  return await sql<
+  const rows = await sql<
     {
       level: number;
       beneficiary_id: string | null;
@@ -74,6 +75,8 @@ async function commissions(sql: Sql, purchaseId: string) {
   >`
     select level, beneficiary_id, rate_bps, amount_minor, reversed_minor, reason
     from public.commissions where purchase_id = ${purchaseId} order by level`;
+  assert.equal(rows.length, 10, `purchase ${purchaseId} has ten commissions`);
+  return rows;
 }
 
 async function planRates(sql: Sql, vipLevel: number): Promise<Map<number, number>> {
