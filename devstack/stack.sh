@@ -140,14 +140,21 @@ stop_process() {
   log "$name stopped"
 }
 
-# A port we are about to listen on must be free. Another stack (a second clone, or someone else's
-# service) may listen there, and the default ports lie inside the kernel's ephemeral range, so an
-# outgoing connection may hold one for a moment: retry for a while, then say which variable to change.
+# A port we are about to listen on must be free. Another program (a second clone's stack, say) may
+# listen there: that is final. And the default ports lie inside the kernel's ephemeral range, so an
+# outgoing connection may hold one while it is open and for 60 s after it closes (TIME_WAIT, which even
+# SO_REUSEADDR does not pass): that passes, so it is retried for 75 s. Either way the message says which
+# variable to change.
 claim_port() { # claim_port VARIABLE PORT
-  local deadline=$((SECONDS + 15))
+  local deadline=$((SECONDS + 75)) said=0
+  local advice="set $1 to a free port, e.g. export $1=$(($2 + 1000))"
   until "$DENO" run --allow-net --no-prompt "$ROOT/devstack/port_free.ts" "$2"; do
-    ((SECONDS < deadline)) || die "port $2 on 127.0.0.1 is in use by another program (see: ss -tanp | grep :$2); set $1 to a free port, e.g. export $1=$(($2 + 1000))"
-    sleep 0.5
+    if (exec 3<>"/dev/tcp/127.0.0.1/$2") 2>/dev/null; then
+      die "another program listens on 127.0.0.1:$2 (see: ss -ltnp | grep :$2); $advice"
+    fi
+    ((SECONDS < deadline)) || die "port $2 on 127.0.0.1 stayed in use (see: ss -tanp | grep :$2); $advice"
+    ((said)) || { log "port $2 ($1) is held by a connection; waiting up to 75 s for it to be released"; said=1; }
+    sleep 1
   done
 }
 
