@@ -95,11 +95,10 @@ export function userRoutes(deps: UserRoutesDeps): Route[] {
               sent += page.length;
               if (page.length > 0) after = [page.at(-1)!.createdAt, page.at(-1)!.id];
               const more = rows.length > page.length;
-              if (!more || sent >= rowsMax) {
-                text += trailer(more ? CSV_TRAILER.capped : CSV_TRAILER.complete);
-              }
-              if (text !== "") controller.enqueue(encoder.encode(text));
-              if (!more || sent >= rowsMax) controller.close();
+              const done = !more || sent >= rowsMax;
+              if (done) text += trailer(more ? CSV_TRAILER.capped : CSV_TRAILER.complete);
+              controller.enqueue(encoder.encode(text));
+              if (done) controller.close();
             } catch (error) {
               // The 200 is gone: log it with the request id, then cut the body (no trailer row).
               logError("admin", ctx.requestId, error, {
