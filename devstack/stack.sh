@@ -29,16 +29,22 @@ ensure_installed() {
   fi
   if [[ ! -x $DENO ]]; then
     log "installing Deno from npm into tools/"
-    (cd "$ROOT/tools" && npm install --no-audit --no-fund --loglevel=error >/dev/null)
+    # `npm ci` installs exactly the committed lockfile and never rewrites it, so setting up leaves the
+    # clone clean (the lockfile lists every platform's optional binary package; npm picks this one).
+    (cd "$ROOT/tools" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
   fi
 }
 
 # ---------- Postgres ----------
+# Postgres tools run as the postgres user. From a folder that user cannot enter (a clone in a private
+# home or a `mktemp -d` folder) they warn "could not change directory", so they start from /.
+as_postgres() { (cd / && runuser -u postgres -- "$@"); }
+
 pg_data_dir() {
   # Postgres runs as the postgres user, which must reach the cluster folder; a clone under a
   # private home folder cannot, so the cluster then lives in /var/tmp under a name tied to this clone.
   mkdir -p "$STATE_DIR"
-  if runuser -u postgres -- test -x "$STATE_DIR"; then
+  if as_postgres test -x "$STATE_DIR"; then
     echo "$STATE_DIR/pg"
   else
     echo "/var/tmp/accrue-pg-$(printf '%s' "$ROOT" | cksum | cut -d' ' -f1)"
@@ -52,7 +58,7 @@ pg_start() {
   if [[ ! -f $data/PG_VERSION ]]; then
     log "creating the Postgres cluster in $data"
     mkdir -p "$data"; chown postgres:postgres "$data"; chmod 0700 "$data"
-    runuser -u postgres -- "$PG_BIN/initdb" -D "$data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+    as_postgres "$PG_BIN/initdb" -D "$data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
     cat >>"$data/postgresql.conf" <<CONF
 listen_addresses = '127.0.0.1'
 unix_socket_directories = ''
@@ -63,9 +69,12 @@ cron.database_name = 'postgres'
 log_min_messages = warning
 CONF
   fi
-  if ! runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$data" status >/dev/null 2>&1; then
-    mkdir -p "$LOG_DIR"; touch "$LOG_DIR/postgres.log"; chown postgres "$LOG_DIR/postgres.log"
-    runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$data" -l "$LOG_DIR/postgres.log" -o "-p $DB_PORT" -w -t 60 start >/dev/null ||
+  if ! as_postgres "$PG_BIN/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+    claim_port DB_PORT "$DB_PORT"
+    mkdir -p "$LOG_DIR"
+    # No `-l`: the postgres user may not reach .local/log, so root opens the log and the server inherits
+    # the open file as its stdout and stderr (pg_ctl's own "waiting for server" lines land there too).
+    as_postgres "$PG_BIN/pg_ctl" -D "$data" -o "-p $DB_PORT" -w -t 60 start >>"$LOG_DIR/postgres.log" 2>&1 </dev/null ||
       die "Postgres did not start; see $LOG_DIR/postgres.log"
     log "Postgres listening on 127.0.0.1:$DB_PORT"
   fi
@@ -74,8 +83,8 @@ CONF
 pg_stop() {
   local data; data=$(pg_data_dir)
   [[ -f $data/PG_VERSION ]] || return 0
-  if runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$data" status >/dev/null 2>&1; then
-    runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$data" -m fast -w stop >/dev/null && log "Postgres stopped"
+  if as_postgres "$PG_BIN/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+    as_postgres "$PG_BIN/pg_ctl" -D "$data" -m fast -w stop >/dev/null && log "Postgres stopped"
   fi
 }
 
@@ -131,20 +140,52 @@ stop_process() {
   log "$name stopped"
 }
 
-wait_for_url() { # wait_for_url URL SECONDS
-  local deadline=$((SECONDS + $2))
-  until curl -fsS -o /dev/null "$1" 2>/dev/null; do
-    ((SECONDS < deadline)) || return 1
-    sleep 0.2
+# A port we are about to listen on must be free. Another program (a second clone's stack, say) may
+# listen there: that is final. And the default ports lie inside the kernel's ephemeral range, so an
+# outgoing connection may hold one while it is open and for 60 s after it closes (TIME_WAIT, which even
+# SO_REUSEADDR does not pass): that passes, so it is retried for 75 s. Either way the message says which
+# variable to change.
+claim_port() { # claim_port VARIABLE PORT
+  local deadline=$((SECONDS + 75)) said=0
+  local advice="set $1 to a free port, e.g. export $1=$(($2 + 1000))"
+  until "$DENO" run --allow-net --no-prompt "$ROOT/devstack/port_free.ts" "$2"; do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$2") 2>/dev/null; then
+      die "another program listens on 127.0.0.1:$2 (see: ss -ltnp | grep :$2); $advice"
+    fi
+    ((SECONDS < deadline)) || die "port $2 on 127.0.0.1 stayed in use (see: ss -tanp | grep :$2); $advice"
+    ((said)) || { log "port $2 ($1) is held by a connection; waiting up to 75 s for it to be released"; said=1; }
+    sleep 1
   done
 }
 
-wait_for_port() {
-  local deadline=$((SECONDS + $2))
-  until (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; do
+# The waits below also stop as soon as our process has died: a port that answers then belongs to
+# somebody else, and the log says why ours did not start.
+wait_for_url() { # wait_for_url NAME URL SECONDS
+  local deadline=$((SECONDS + $3))
+  until curl -fsS -o /dev/null "$2" 2>/dev/null; do
+    is_running "$1" || return 1
+    ((SECONDS < deadline)) || return 1
+    sleep 0.2
+  done
+  is_running "$1"
+}
+
+wait_for_port() { # wait_for_port NAME PORT SECONDS
+  local deadline=$((SECONDS + $3))
+  until (exec 3<>"/dev/tcp/127.0.0.1/$2") 2>/dev/null; do
+    is_running "$1" || return 1
     ((SECONDS < deadline)) || return 1
     sleep 0.1
   done
+  is_running "$1"
+}
+
+start_service() { # start_service NAME VARIABLE PORT COMMAND...: claim the port, spawn, wait for it to listen
+  local name=$1 var=$2 port=$3; shift 3
+  is_running "$name" && return 0
+  claim_port "$var" "$port"
+  spawn "$name" "$@"
+  wait_for_port "$name" "$port" 180 || die "$name did not start on port $port; see $LOG_DIR/$name.log"
 }
 
 # ---------- the whole stack ----------
@@ -179,19 +220,15 @@ stack_up() {
   [[ $LOCAL_DB == 1 ]] && pg_start
   db_migrate
   if [[ $LOCAL_REDIS == 1 ]]; then
-    if ! is_running redis; then
-      spawn redis redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no
-      wait_for_port "$REDIS_PORT" 20 || die "Redis did not start; see $LOG_DIR/redis.log"
-      log "Redis listening on 127.0.0.1:$REDIS_PORT"
-    fi
-    spawn upstash-proxy "$DENO" run -A "$ROOT/devstack/upstash_proxy.ts"
+    start_service redis REDIS_PORT "$REDIS_PORT" redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no
+    start_service upstash-proxy UPSTASH_PROXY_PORT "$UPSTASH_PROXY_PORT" "$DENO" run -A "$ROOT/devstack/upstash_proxy.ts"
   fi
-  if [[ $LOCAL_STRIPE == 1 ]] && ! is_running fake-stripe-api; then
-    spawn fake-stripe-api "$DENO" run -A "$ROOT/devstack/fake_stripe_api.ts"
-    wait_for_port "$STRIPE_API_PORT" 30 || die "the fake Stripe API did not start; see $LOG_DIR/fake-stripe-api.log"
+  if [[ $LOCAL_STRIPE == 1 ]]; then
+    start_service fake-stripe-api STRIPE_API_PORT "$STRIPE_API_PORT" "$DENO" run -A "$ROOT/devstack/fake_stripe_api.ts"
   fi
-  spawn gateway "$DENO" run -A "$ROOT/devstack/gateway.ts"
-  wait_for_url "$API_URL/functions/v1/health" 120 ||
+  # The gateway loads every function (and, on a first run, downloads their npm packages) before it listens.
+  start_service gateway API_PORT "$API_PORT" "$DENO" run -A "$ROOT/devstack/gateway.ts"
+  wait_for_url gateway "$API_URL/functions/v1/health" 120 ||
     die "the gateway did not become healthy; see $LOG_DIR/gateway.log and $LOG_DIR/upstash-proxy.log"
   log "functions served at $API_URL/functions/v1/<function>"
 }

@@ -7,10 +7,14 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 source "$ROOT/devstack/stack.sh"
 set -e
 was_up=0; stack_is_up && was_up=1
+# Stop what we start however we leave, a failed start-up and an interrupt included.
+if [[ $was_up == 0 ]]; then
+  trap 'stack_down' EXIT
+  trap 'exit 130' INT TERM
+fi
 stack_up
 psql_db -f "$ROOT/devstack/test_support.sql" >/dev/null
 set +e
-[[ $was_up == 1 ]] || trap 'stack_down' EXIT
 
 passed=0 failed=0
 out="$STATE_DIR/test-output"; mkdir -p "$out"

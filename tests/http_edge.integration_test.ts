@@ -80,6 +80,29 @@ for (const name of FUNCTIONS) {
   });
 }
 
+Deno.test("a malformed percent-escape in a path parameter is 404 at every parameterised route, token or not", async () => {
+  for (const path of ["admin/kyc/%E0%A4%A", "admin/kyc/%ff/decision", "kyc/documents/%ff/a/b"]) {
+    await expectProblem(await fetch(fn(path)), 404, "not_found");
+  }
+  await expectProblem(await fetch(fn("admin/kyc/%E0%A4%A/decision"), { method: "POST" }), 404, "not_found");
+  await expectProblem(
+    await fetch(fn("admin/packages/%E0%A4%A/retire"), { method: "POST" }),
+    404,
+    "not_found",
+  );
+  await expectProblem(
+    await fetch(fn("admin/withdrawals/%ff/decision"), { method: "POST" }),
+    404,
+    "not_found",
+  );
+});
+
+Deno.test("GET /admin/kyc/decisions is 405 with Allow: POST, not a case id", async () => {
+  const res = await fetch(fn("admin/kyc/decisions"));
+  assert.equal(res.headers.get("allow"), "POST");
+  await expectProblem(res, 405, "method_not_allowed");
+});
+
 Deno.test("an unknown function is 404", async () => {
   await expectProblem(await fetch(fn("nope")), 404, "not_found");
 });

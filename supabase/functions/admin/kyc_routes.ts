@@ -7,7 +7,7 @@ import { userRoute } from "../_shared/auth/guard.ts";
 import type { AuthUser } from "../_shared/auth/require_user.ts";
 import { decideDecision, KYC_CASE_STATUSES, KYC_DECISIONS } from "../_shared/domain/kyc/kyc_case.ts";
 import { type Context, json, type Route, toProblem } from "../_shared/http/app.ts";
-import { parseInput, readJson } from "../_shared/http/body.ts";
+import { parseInput, queryParams, readJson } from "../_shared/http/body.ts";
 import { readPage, toPage } from "../_shared/http/pagination.ts";
 import { type Problem, problems } from "../_shared/http/problem.ts";
 import { DocumentStorageError } from "../_shared/infra/document_storage/document_storage.ts";
@@ -107,9 +107,7 @@ export function kycRoutes(deps: AdminRouteDeps): Route[] {
   }
 
   async function list(ctx: Context): Promise<Response> {
-    const { status } = parseInput(statusQuery, {
-      ...(ctx.url.searchParams.has("status") ? { status: ctx.url.searchParams.get("status") } : {}),
-    });
+    const { status } = parseInput(statusQuery, queryParams(ctx.url, ["status"]), "query");
     const page = readPage(ctx.url, caseKey as z.ZodType<CaseKey>, ["status"]);
     const rows = await listCases(deps.sql(), {
       status: status ?? null,

@@ -7,7 +7,7 @@ import { createSql } from "../_shared/infra/db.ts";
 import { redis } from "../_shared/infra/redis.ts";
 import { DATABASE_URL } from "../../../tests/support.ts";
 import { authHandler, rateLimits, TEST_TOKENS } from "../auth/handler_test_support.ts";
-import { csvField, userRoutes } from "./users_routes.ts";
+import { CSV_TRAILER, csvField, userRoutes, type UserRoutesDeps } from "./users_routes.ts";
 
 const sql = createSql(DATABASE_URL, 4);
 const guard = createUserGuard({
@@ -17,21 +17,31 @@ const guard = createUserGuard({
   tokens: TEST_TOKENS,
   ip: { header: "x-forwarded-for", hop: "first" },
 });
-const app = createApp({ functionName: "admin", routes: userRoutes({ sql: () => sql, guard }) });
+const adminApp = (deps: Partial<UserRoutesDeps> = {}) =>
+  createApp({ functionName: "admin", routes: userRoutes({ sql: () => sql, guard, ...deps }) });
+const app = adminApp();
 const auth = authHandler(sql);
 
 const [adminRow] = await sql<{ id: string }[]>`select test_support.kyc_user(true) as id`;
 
-async function get(path: string, role: "user" | "admin" = "admin") {
+async function get(path: string, role: "user" | "admin" = "admin", via = app) {
   const token = await signAccessToken(
     { userId: role === "admin" ? adminRow!.id : crypto.randomUUID(), role, sessionId: crypto.randomUUID() },
     TEST_TOKENS,
     new Date(),
   );
-  return await app(
+  return await via(
     new Request(`http://localhost/admin${path}`, { headers: { authorization: `Bearer ${token}` } }),
   );
 }
+
+async function problemPaths(res: Response, status = 400): Promise<string[]> {
+  assert.equal(res.status, status);
+  assert.equal(res.headers.get("content-type"), "application/problem+json");
+  return (await res.json()).errors.map((e: { path: string }) => e.path).sort();
+}
+
+const csvLines = async (res: Response) => (await res.text()).trimEnd().split("\r\n");
 
 async function signup(email: string) {
   const res = await auth(
@@ -69,10 +79,97 @@ Deno.test("admins find users by email prefix, id and referral code, as JSON and 
 
   const csv = await get(`/users.csv?search=adm-${tag}`);
   assert.equal(csv.headers.get("content-type"), "text/csv; charset=utf-8");
-  const lines = (await csv.text()).trimEnd().split("\r\n");
+  const lines = await csvLines(csv);
   assert.equal(lines[0], "id,email,role,referralCode,referrerId,vipLevel,kycStatus,createdAt");
-  assert.equal(lines.length, 3);
+  assert.equal(lines.length, 4);
   assert.ok(lines[1]!.startsWith(`${second.id},adm-${tag}-b@example.com,user,`));
+  assert.equal(lines[3], `${CSV_TRAILER.complete},2,,,,,,`, "a complete export ends with its trailer row");
+});
+
+Deno.test("the CSV export refuses unknown query parameters, as the JSON list does, naming each", async () => {
+  assert.deepEqual(await problemPaths(await get("/users.csv?limit=5&foo=bar")), ["foo", "limit"]);
+  assert.deepEqual(await problemPaths(await get("/users?limit=5&foo=bar")), ["foo"]);
+  assert.deepEqual(await problemPaths(await get("/users.csv?search=a&cursor=x")), ["cursor"]);
+});
+
+Deno.test("a NUL in search is a 400 naming the parameter, for the CSV export and the JSON list alike", async () => {
+  assert.deepEqual(await problemPaths(await get("/users.csv?search=a%00b")), ["search"]);
+  assert.deepEqual(await problemPaths(await get("/users?search=a%00b")), ["search"]);
+});
+
+Deno.test("the CSV export runs its first query before answering: a database that is down is a 503, not a 200", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const closedPort = listener.addr.port;
+  listener.close();
+  const nowhere = createSql(`postgres://postgres@127.0.0.1:${closedPort}/postgres`, 1);
+  const res = await get("/users.csv", "admin", adminApp({ sql: () => nowhere }));
+  assert.equal(res.status, 503);
+  assert.equal((await res.json()).code, "unavailable");
+  await nowhere.end();
+});
+
+Deno.test("the CSV export pages through every match, and a row cap ends it with the #limit trailer", async () => {
+  const tag = crypto.randomUUID().slice(0, 8);
+  const users = [];
+  for (const letter of ["a", "b", "c"]) users.push(await signup(`csvpage-${tag}-${letter}@example.com`));
+  const ids = users.map((u) => u.id).reverse(); // newest first
+  const paged = await csvLines(
+    await get(`/users.csv?search=csvpage-${tag}`, "admin", adminApp({ csvPageRows: 1 })),
+  );
+  assert.deepEqual(paged.slice(1, -1).map((l) => l.split(",")[0]), ids);
+  assert.equal(paged.at(-1), `${CSV_TRAILER.complete},3,,,,,,`);
+  for (const pageRows of [1, 2, 5]) {
+    const capped = await csvLines(
+      await get(
+        `/users.csv?search=csvpage-${tag}`,
+        "admin",
+        adminApp({ csvPageRows: pageRows, csvRowsMax: 2 }),
+      ),
+    );
+    assert.deepEqual(
+      capped.slice(1, -1).map((l) => l.split(",")[0]),
+      ids.slice(0, 2),
+      `pages of ${pageRows}`,
+    );
+    assert.equal(capped.at(-1), `${CSV_TRAILER.capped},2,,,,,,`, `pages of ${pageRows}`);
+  }
+});
+
+Deno.test("a failure after the 200 is logged with the request id and cuts the body before the trailer row", async () => {
+  const tag = crypto.randomUUID().slice(0, 8);
+  await signup(`csvcut-${tag}-a@example.com`);
+  await signup(`csvcut-${tag}-b@example.com`);
+  const own = createSql(DATABASE_URL, 1);
+  const res = await get(
+    `/users.csv?search=csvcut-${tag}`,
+    "admin",
+    adminApp({ sql: () => own, csvPageRows: 1 }),
+  );
+  assert.equal(res.status, 200);
+  const requestId = res.headers.get("x-request-id");
+  await own.end(); // the first page was read before the 200; the second query now fails
+  const logged: string[] = [];
+  const consoleError = console.error;
+  console.error = (line: string) => logged.push(line);
+  let received = "";
+  try {
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    await assert.rejects(async () => {
+      for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) received += chunk.value;
+    });
+  } finally {
+    console.error = consoleError;
+  }
+  const rows = received.trimEnd().split("\r\n");
+  assert.equal(rows.length, 2, "the header and the first page went out");
+  assert.ok(!received.includes(CSV_TRAILER.complete) && !received.includes(CSV_TRAILER.capped), "no trailer");
+  const lines = logged.map((l) => JSON.parse(l)).filter((l) => l.requestId === requestId);
+  assert.equal(lines.length, 1, logged.join("\n"));
+  assert.equal(lines[0].level, "error");
+  assert.equal(lines[0].function, "admin");
+  assert.equal(lines[0].route, "/users.csv");
+  assert.equal(lines[0].phase, "stream");
+  assert.equal(lines[0].rowsSent, 1);
 });
 
 Deno.test("CSV fields are quoted, and formulas are defused", () => {

@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { type UserGuard, userRoute } from "../_shared/auth/guard.ts";
 import { json, type Route } from "../_shared/http/app.ts";
-import { parseInput, readJson } from "../_shared/http/body.ts";
+import { parseInput, queryParams, readJson } from "../_shared/http/body.ts";
 import { readPage, toPage } from "../_shared/http/pagination.ts";
 import { problems } from "../_shared/http/problem.ts";
 import { withdrawalProblem } from "../_shared/http/withdrawal_problems.ts";
@@ -35,10 +35,7 @@ export function withdrawalRoutes(deps: WithdrawalRoutesDeps): Route[] {
       method: "GET",
       path: "/withdrawals",
       handler: userRoute(deps.guard, async (ctx) => {
-        const { status } = parseInput(
-          statusQuery,
-          ctx.url.searchParams.has("status") ? { status: ctx.url.searchParams.get("status") } : {},
-        );
+        const { status } = parseInput(statusQuery, queryParams(ctx.url, ["status"]), "query");
         const page = readPage(ctx.url, queueKey, ["status"]);
         const rows = await listWithdrawalsForReview(deps.sql(), status ?? null, page.limit, page.after);
         return json(toPage(rows, page.limit, (w) => [w.requestedAt, w.id]));

@@ -35,6 +35,31 @@ export function json(data: unknown, status = 200, headers: Record<string, string
 
 type CompiledRoute = Route & { pattern: RegExp; names: string[] };
 
+/** The route's parameters in `path`, percent-decoded; null when the route does not match. A malformed
+ * escape (`%E0%A4%A`, `%ff`) names no resource, so such a path matches nothing: a 404, before any
+ * method check or authentication. */
+function paramsOf(route: CompiledRoute, path: string): Record<string, string> | null {
+  const values = route.pattern.exec(path)?.slice(1);
+  if (!values) return null;
+  const params: Record<string, string> = {};
+  try {
+    route.names.forEach((name, i) => (params[name] = decodeURIComponent(values[i]!)));
+  } catch (error) {
+    if (error instanceof URIError) return null;
+    throw error;
+  }
+  return params;
+}
+
+type Match = { route: CompiledRoute; params: Record<string, string> };
+
+/** Of the routes matching a path, the ones with the fewest parameters: a literal segment beats a
+ * parameter, so `GET /kyc/decisions` is a 405 of `POST /kyc/decisions`, not a case id. */
+function mostSpecific(matches: Match[]): Match[] {
+  const fewest = Math.min(...matches.map((m) => m.route.names.length));
+  return matches.filter((m) => m.route.names.length === fewest);
+}
+
 function compile(route: Route): CompiledRoute {
   const names: string[] = [];
   const source = route.path.replace(/\/$/, "").replace(/:([a-zA-Z]+)/g, (_, name: string) => {
@@ -67,8 +92,9 @@ export function toProblem(error: unknown): Problem {
     );
   }
   if (isUnacceptableValue(error)) {
+    // Which field held it is unknown here (a body field or a query parameter that no schema refused).
     return problems.validation([{
-      path: "(body)",
+      path: "(request)",
       message: "A value contains characters or a date the service cannot store.",
     }]);
   }
@@ -103,20 +129,22 @@ export function createApp(options: AppOptions): (req: Request) => Promise<Respon
     let response: Response;
     try {
       const path = routePathOf(url.pathname, prefix);
-      const matching = routes.filter((r) => r.pattern.test(path));
+      const matching = mostSpecific(
+        routes.map((route) => ({ route, params: paramsOf(route, path) }))
+          .filter((m): m is Match => m.params !== null),
+      );
       if (req.method === "OPTIONS" && matching.length > 0) {
         response = new Response(null, { status: 204 });
       } else if (matching.length === 0) {
         throw problems.notFound("No such route.");
       } else {
-        const route = matching.find((r) =>
+        const match = matching.find(({ route: r }) =>
           r.method === req.method || (req.method === "HEAD" && r.method === "GET")
         );
-        if (!route) throw problems.methodNotAllowed([...new Set(matching.map((r) => r.method))]);
-        routePath = route.path;
-        const values = route.pattern.exec(path)!.slice(1);
-        route.names.forEach((name, i) => (ctx.params[name] = decodeURIComponent(values[i]!)));
-        response = await route.handler(ctx);
+        if (!match) throw problems.methodNotAllowed([...new Set(matching.map((m) => m.route.method))]);
+        routePath = match.route.path;
+        ctx.params = match.params;
+        response = await match.route.handler(ctx);
       }
     } catch (error) {
       const problem = toProblem(error);
@@ -208,7 +236,14 @@ function logRequest(line: Record<string, unknown>): void {
   }
 }
 
-function logError(fn: string, requestId: string, error: unknown): void {
+/** One structured error line, written at once; `extra` says where it happened (e.g. inside a stream,
+ * after the response status went out, where the request's own log line cannot report it). */
+export function logError(
+  fn: string,
+  requestId: string,
+  error: unknown,
+  extra: Record<string, unknown> = {},
+): void {
   const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
   console.error(
     JSON.stringify({
@@ -216,6 +251,7 @@ function logError(fn: string, requestId: string, error: unknown): void {
       level: "error",
       function: fn,
       requestId,
+      ...extra,
       error: message,
     }),
   );

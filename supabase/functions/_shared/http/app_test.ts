@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { z } from "zod";
 import { createApp, json } from "./app.ts";
 import { readJson } from "./body.ts";
+import { readPage } from "./pagination.ts";
 
 const app = createApp({
   functionName: "things",
@@ -16,6 +17,12 @@ const app = createApp({
         json(await readJson(req, z.strictObject({ name: z.string().min(1).max(50) })), 201),
     },
     { method: "GET", path: "/items/:id", handler: ({ params }) => json({ id: params.id }) },
+    { method: "POST", path: "/items/batch", handler: () => json({ batch: true }) },
+    {
+      method: "GET",
+      path: "/pages",
+      handler: ({ url }) => json(readPage(url, z.string(), ["kind"])),
+    },
     {
       method: "GET",
       path: "/boom",
@@ -52,6 +59,35 @@ Deno.test("an unknown route is 404 and a wrong method 405 with Allow", async () 
   const res = await call("/things/items/1", { method: "DELETE" });
   assert.equal(res.headers.get("allow"), "GET");
   await assertProblem(res, 405, "method_not_allowed");
+});
+
+Deno.test("a literal route beats a parameter: the wrong method on it is 405, not the parameter's route", async () => {
+  assert.deepEqual(await (await call("/things/items/batch", { method: "POST" })).json(), { batch: true });
+  const res = await call("/things/items/batch");
+  assert.equal(res.headers.get("allow"), "POST");
+  await assertProblem(res, 405, "method_not_allowed");
+  assert.deepEqual(await (await call("/things/items/batches")).json(), { id: "batches" });
+});
+
+Deno.test("a malformed percent-escape in a path parameter is 404, a well-formed one is decoded", async () => {
+  for (const bad of ["%E0%A4%A", "%ff", "%", "a%2"]) {
+    await assertProblem(await call(`/things/items/${bad}`), 404, "not_found");
+    await assertProblem(await call(`/functions/v1/things/items/${bad}`), 404, "not_found");
+  }
+  await assertProblem(await call("/things/items/%ff", { method: "DELETE" }), 404, "not_found");
+  assert.deepEqual(await (await call("/things/items/a%20b%C3%A9")).json(), { id: "a bé" });
+});
+
+Deno.test("query parameter problems name the parameter, unknown ones included", async () => {
+  const paths = async (query: string) => {
+    const body = await assertProblem(await call(`/things/pages?${query}`), 400, "validation_failed");
+    return body.errors.map((e: { path: string }) => e.path).sort();
+  };
+  assert.deepEqual(await paths("foo=1"), ["foo"]);
+  assert.deepEqual(await paths("limit=5&foo=1&bar=2"), ["bar", "foo"]);
+  assert.deepEqual(await paths("limit=0"), ["limit"]);
+  assert.deepEqual(await paths("__proto__=1&constructor=2"), ["__proto__", "constructor"]);
+  assert.deepEqual(await (await call("/things/pages?limit=5&kind=x")).json(), { limit: 5, after: null });
 });
 
 Deno.test("invalid JSON is 400 invalid_json", async () => {

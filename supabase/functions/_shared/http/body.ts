@@ -49,15 +49,39 @@ export async function readJson<S extends z.ZodType>(
   return parseInput(schema, value);
 }
 
-export function parseInput<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
+/** Where the checked value came from: errors name body fields as paths and query parameters by name. */
+export type InputSource = "body" | "query";
+
+export function parseInput<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  source: InputSource = "body",
+): z.infer<S> {
   const result = schema.safeParse(value);
-  if (!result.success) throw problems.validation(fieldErrors(result.error));
+  if (!result.success) throw problems.validation(fieldErrors(result.error, source));
   return result.data;
 }
 
-export function fieldErrors(error: z.ZodError): FieldError[] {
-  return error.issues.slice(0, 50).map((issue) => ({
-    path: issue.path.map(String).join(".") || "(body)",
-    message: issue.message,
-  }));
+export function fieldErrors(error: z.ZodError, source: InputSource = "body"): FieldError[] {
+  return error.issues.flatMap((issue): FieldError[] => {
+    const path = issue.path.map(String).join(".");
+    // An unknown query parameter is named; in a body the object holding it is the path (as before).
+    if (source === "query" && issue.code === "unrecognized_keys") {
+      return issue.keys.map((key) => ({
+        path: path ? `${path}.${key}` : key,
+        message: "Unknown parameter.",
+      }));
+    }
+    return [{ path: path || `(${source})`, message: issue.message }];
+  }).slice(0, 50);
+}
+
+/** The query string as an object for a strict schema: `only` lists the parameters it checks (the rest are
+ * left to another parser), or every parameter when omitted. A repeated parameter counts once (the first). */
+export function queryParams(url: URL, only?: string[]): Record<string, string> {
+  const names = new Set(
+    [...url.searchParams.keys()].filter((name) => only === undefined || only.includes(name)),
+  );
+  // fromEntries makes own properties even of names like __proto__, so a strict schema sees every one.
+  return Object.fromEntries([...names].map((name) => [name, url.searchParams.get(name)!]));
 }

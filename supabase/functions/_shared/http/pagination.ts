@@ -1,7 +1,7 @@
 // Keyset pagination for every list route: `?limit=&cursor=` → `{items, nextCursor}`. The cursor is an
 // opaque base64url JSON of the last row's sort key; a tampered or foreign cursor is a 400, never a 500.
 import { z } from "zod";
-import { parseInput } from "./body.ts";
+import { parseInput, queryParams } from "./body.ts";
 import { problems } from "./problem.ts";
 
 export const PAGE_LIMIT_DEFAULT = 20;
@@ -16,11 +16,8 @@ export type Page<K> = { limit: number; after: K | null };
 
 /** Reads limit and cursor (plus any other allowed query parameters, which it ignores). */
 export function readPage<K>(url: URL, keySchema: z.ZodType<K>, otherParams: string[] = []): Page<K> {
-  const params: Record<string, string> = {};
-  for (const [name, value] of url.searchParams) {
-    if (!otherParams.includes(name)) params[name] = value;
-  }
-  const { limit, cursor } = parseInput(pageQuery, params);
+  const names = [...url.searchParams.keys()].filter((name) => !otherParams.includes(name));
+  const { limit, cursor } = parseInput(pageQuery, queryParams(url, names), "query");
   if (cursor === undefined || cursor === "") return { limit, after: null };
   let decoded: unknown;
   try {
