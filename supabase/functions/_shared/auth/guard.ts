@@ -5,7 +5,7 @@
 // limiter is down would turn a Redis outage into a full outage.
 import type { Redis } from "@upstash/redis";
 import type { Context, Handler } from "../http/app.ts";
-import { clientIp, type ClientIpConfig } from "../http/client_ip.ts";
+import { clientIpBucket, type ClientIpConfig } from "../http/client_ip.ts";
 import {
   createLimiter,
   type Limiter,
@@ -44,8 +44,9 @@ export function createUserGuard(deps: UserGuardDeps): UserGuard {
   };
 }
 
+/** Per-IP limits count per IPv4 address or IPv6 /64 (client_ip.ts). */
 export function ipKey(req: Request, config: ClientIpConfig): string {
-  return `ip:${clientIp(req, config) ?? "unknown"}`;
+  return `ip:${clientIpBucket(req, config) ?? "unknown"}`;
 }
 
 export type UserHandler = (ctx: Context, user: AuthUser) => Promise<Response> | Response;
