@@ -47,12 +47,13 @@ export function createGateway(handlers: Map<string, Handler>): Deno.ServeHandler
 }
 
 /** The request with `peer` appended to X-Forwarded-For (a copy: a served request's headers are
- * immutable; the body stream is passed on, not read). */
+ * immutable). The body stream itself is handed on: `new Request(req, init)` would wrap it in a proxy
+ * stream, which is no longer a byte stream and reads ahead in chunks of its own. */
 export function withForwardedFor(req: Request, peer: string): Request {
   const headers = new Headers(req.headers);
   const sent = headers.get("x-forwarded-for");
   headers.set("x-forwarded-for", sent ? `${sent}, ${peer}` : peer);
-  return new Request(req, { headers });
+  return new Request(req.url, { method: req.method, headers, body: req.body });
 }
 
 if (import.meta.main) {
