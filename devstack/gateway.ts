@@ -1,6 +1,7 @@
 // Local stand-in for Supabase's functions gateway: serves /functions/v1/<name>/... with
-// supabase/functions/<name>/handler.ts, the same handler index.ts serves in production.
-import { rememberPeerAddress } from "../supabase/functions/_shared/http/client_ip.ts";
+// supabase/functions/<name>/handler.ts, the same handler index.ts serves in production. Like the proxy
+// in front of hosted functions, it appends the address of the connection to X-Forwarded-For, so the
+// functions' default (the last entry) sees the real peer whatever a client wrote before it.
 import { problemResponse, problems } from "../supabase/functions/_shared/http/problem.ts";
 
 type Handler = (req: Request) => Promise<Response> | Response;
@@ -26,8 +27,10 @@ export async function loadHandlers(): Promise<Map<string, Handler>> {
 }
 
 export function createGateway(handlers: Map<string, Handler>): Deno.ServeHandler {
-  return (req, info) => {
-    if (info.remoteAddr.transport === "tcp") rememberPeerAddress(req, info.remoteAddr.hostname);
+  return (incoming, info) => {
+    const req = info.remoteAddr.transport === "tcp"
+      ? withForwardedFor(incoming, info.remoteAddr.hostname)
+      : incoming;
     const url = new URL(req.url);
     const name = url.pathname.startsWith(PREFIX) ? url.pathname.slice(PREFIX.length).split("/")[0]! : "";
     const handler = handlers.get(name);
@@ -41,6 +44,16 @@ export function createGateway(handlers: Map<string, Handler>): Deno.ServeHandler
     // Supabase's gateway (which strips /functions/v1) or this one (which does not) passed it on.
     return handler(req);
   };
+}
+
+/** The request with `peer` appended to X-Forwarded-For (a copy: a served request's headers are
+ * immutable). The body stream itself is handed on: `new Request(req, init)` would wrap it in a proxy
+ * stream, which is no longer a byte stream and reads ahead in chunks of its own. */
+export function withForwardedFor(req: Request, peer: string): Request {
+  const headers = new Headers(req.headers);
+  const sent = headers.get("x-forwarded-for");
+  headers.set("x-forwarded-for", sent ? `${sent}, ${peer}` : peer);
+  return new Request(req.url, { method: req.method, headers, body: req.body });
 }
 
 if (import.meta.main) {

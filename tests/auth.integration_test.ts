@@ -1,29 +1,24 @@
 // The auth function through the local gateway (./dev up), as a client sees it. Every request sends
-// its own X-Forwarded-For so rate limits never couple these tests to each other or to other suites.
+// from its own loopback address (the gateway appends it to X-Forwarded-For, as Supabase's proxy does),
+// so rate limits never couple these tests to each other or to other suites.
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
-import { awayFromWindowBoundary, fn, testSql } from "./support.ts";
+import { awayFromWindowBoundary, fetchFrom, fn, loopbackIp, testSql } from "./support.ts";
 
 const PASSWORD = "correct horse battery staple";
 const ROOT = new URL("..", import.meta.url).pathname;
 
-const randomIp = () => {
-  const b = crypto.getRandomValues(new Uint8Array(3));
-  return `10.${b[0]}.${b[1]}.${b[2]}`;
-};
 const uniqueEmail = (label: string) => `${label}-${crypto.randomUUID()}@example.com`;
 
 async function call(
   path: string,
-  init: { body?: unknown; token?: string; ip?: string; method?: string } = {},
+  init: { body?: unknown; token?: string; ip?: string; method?: string; forwardedFor?: string } = {},
 ) {
-  const headers: Record<string, string> = {
-    "x-forwarded-for": init.ip ?? randomIp(),
-    origin: "https://app.example",
-  };
+  const headers: Record<string, string> = { origin: "https://app.example" };
+  if (init.forwardedFor) headers["x-forwarded-for"] = init.forwardedFor;
   if (init.body !== undefined) headers["content-type"] = "application/json";
   if (init.token) headers.authorization = `Bearer ${init.token}`;
-  const response = await fetch(fn(`auth${path}`), {
+  const response = await fetchFrom(init.ip ?? loopbackIp(), fn(`auth${path}`), {
     method: init.method ?? (init.body === undefined ? "GET" : "POST"),
     headers,
     ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
@@ -61,7 +56,7 @@ Deno.test("gateway: the 6th login in a minute from one IP is 429 with Retry-Afte
   await awayFromWindowBoundary(60_000);
   const email = uniqueEmail("limit");
   assert.equal((await call("/signup", { body: { email, password: PASSWORD } })).status, 201);
-  const ip = randomIp();
+  const ip = loopbackIp();
   for (let i = 0; i < 5; i++) {
     assert.equal((await call("/login", { body: { email, password: "not the password" }, ip })).status, 401);
   }
@@ -70,6 +65,38 @@ Deno.test("gateway: the 6th login in a minute from one IP is 429 with Retry-Afte
   assert.equal(sixth.body.code, "rate_limited");
   assert.ok(Number(sixth.headers.get("retry-after")) >= 1);
   assert.equal(sixth.headers.get("ratelimit-remaining"), "0");
+});
+
+Deno.test("gateway: forged X-Forwarded-For entries do not escape the per-IP login limit", async () => {
+  await awayFromWindowBoundary(60_000);
+  const ip = loopbackIp();
+  const forged = () => `198.51.100.${crypto.getRandomValues(new Uint8Array(1))[0]}`;
+  const attempts = [];
+  for (let i = 0; i < 7; i++) {
+    // A new forged first entry every time, and the client's real address written after it too: the
+    // gateway appends the address it saw, and only that entry is trusted.
+    const email = uniqueEmail("forged");
+    const res = await call("/login", {
+      body: { email, password: PASSWORD },
+      ip,
+      forwardedFor: `${forged()}, ${ip}`,
+    });
+    attempts.push(res.status);
+  }
+  assert.deepEqual(attempts, [401, 401, 401, 401, 401, 429, 429]);
+});
+
+Deno.test("gateway: 10 failed logins for one account from 10 addresses lock it for the right password too", async () => {
+  await awayFromWindowBoundary(15 * 60_000);
+  const email = uniqueEmail("account-limit");
+  assert.equal((await call("/signup", { body: { email, password: PASSWORD } })).status, 201);
+  for (let i = 0; i < 10; i++) {
+    assert.equal((await call("/login", { body: { email, password: "not the password" } })).status, 401);
+  }
+  const locked = await call("/login", { body: { email, password: PASSWORD } });
+  assert.equal(locked.status, 429);
+  assert.equal(locked.body.code, "rate_limited");
+  assert.ok(Number(locked.headers.get("retry-after")) >= 1);
 });
 
 Deno.test("the access token works for Supabase RLS: PostgREST's claims show only the user's own row", async () => {

@@ -1,26 +1,22 @@
 // Money in through the local gateway (./dev up), as clients and Stripe see it: an admin publishes a
 // package, a referred user buys it through the fake Stripe API, Stripe's signed webhook pays it, and
-// the buyer and their referrer see the result. Every request sends its own X-Forwarded-For so rate
-// limits never couple these tests to other suites.
+// the buyer and their referrer see the result. Every request comes from its own loopback address so
+// rate limits never couple these tests to other suites.
 import assert from "node:assert/strict";
 import { checkoutSessionEvent, signatureFor } from "../devstack/stripe_test_events.ts";
-import { fn, testSql } from "./support.ts";
+import { fetchFrom, fn, loopbackIp, testSql } from "./support.ts";
 
 const PASSWORD = "correct horse battery staple";
 const WEBHOOK_SECRET = Deno.env.get("STRIPE_WEBHOOK_SECRET") ?? "whsec_local_development_secret";
-const ip = () => {
-  const b = crypto.getRandomValues(new Uint8Array(3));
-  return `10.${b[0]}.${b[1]}.${b[2]}`;
-};
 
 async function call(
   path: string,
   init: { body?: unknown; token?: string; headers?: Record<string, string> } = {},
 ) {
-  const headers: Record<string, string> = { "x-forwarded-for": ip(), ...init.headers };
+  const headers: Record<string, string> = { ...init.headers };
   if (init.body !== undefined) headers["content-type"] = "application/json";
   if (init.token) headers.authorization = `Bearer ${init.token}`;
-  const res = await fetch(fn(path), {
+  const res = await fetchFrom(loopbackIp(), fn(path), {
     method: init.body === undefined ? "GET" : "POST",
     headers,
     ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),

@@ -27,3 +27,29 @@ export async function awayFromWindowBoundary(windowMs: number, marginMs = 3000):
     await new Promise((r) => setTimeout(r, windowMs - intoWindowMs + marginMs));
   }
 }
+
+/** A random loopback address other than 127.0.0.1. The gateway appends the connection's address to
+ * X-Forwarded-For, as Supabase's proxy does, and the functions trust only that entry: a test that
+ * needs rate-limit buckets of its own connects from its own address rather than forging a header. */
+export function loopbackIp(): string {
+  const b = crypto.getRandomValues(new Uint8Array(3));
+  return `127.${(b[0]! % 254) + 1}.${b[1]}.${b[2]}`;
+}
+
+const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
+
+/** fetch over a connection from `localIp` (see loopbackIp). The body is read before the connection
+ * closes, so the response is complete and nothing stays open after the call. */
+export async function fetchFrom(localIp: string, url: string, init: RequestInit = {}): Promise<Response> {
+  const client = Deno.createHttpClient({ localAddress: localIp });
+  try {
+    const res = await fetch(url, { ...init, client });
+    const body = await res.arrayBuffer();
+    return new Response(NULL_BODY_STATUSES.has(res.status) ? null : body, {
+      status: res.status,
+      headers: res.headers,
+    });
+  } finally {
+    client.close();
+  }
+}

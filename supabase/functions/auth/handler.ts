@@ -4,6 +4,13 @@
 // Rate limits and what happens when Redis is down:
 //   signup   per IP (3/hour)   fails CLOSED (503): mass sign-up and the KDF's CPU cost are the risk
 //   login    per IP (5/min)    fails CLOSED (503): password guessing is the risk
+//            per account (10 FAILED logins / 15 min, from any IP), fails CLOSED: rotating addresses
+//            must not help a guesser. A token is taken before the password is checked and given
+//            back unless the password was wrong, so only failures stay counted and a burst of
+//            concurrent guesses cannot all slip past a read-only check. Once locked, even the right
+//            password gets 429 until the window passes (otherwise the lock would still answer
+//            guesses): whoever fails 10 times can lock an account out for 15 minutes, the accepted
+//            price. The bucket is an HMAC of the normalised email, so Redis holds no addresses.
 //   refresh  per IP (100/min)  fails OPEN: a refresh token has 256 random bits, nothing to guess
 //   logout, me  per IP (100/min) and per user (1000/hour), fail OPEN: they need a valid token already
 // Public routes check their limit after reading the body (bounded to 64 KiB, no I/O) and before any
@@ -61,6 +68,18 @@ export function createAuthHandler(deps: AuthDeps) {
     createLimiter({ redis: deps.redis, name, rule, failMode, config: deps.rateLimits });
   const signupPerIp = limiter("signup-ip", deps.rateLimits.signupPerIp, "closed");
   const loginPerIp = limiter("login-ip", deps.rateLimits.loginPerIp, "closed");
+  const loginFailuresPerAccount = limiter("login-account", deps.rateLimits.loginFailuresPerAccount, "closed");
+  const accountKeySecret = crypto.subtle.importKey(
+    "raw",
+    new TextEncoder().encode(`login-account-key:${deps.tokens.jwtSecret}`),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
+  async function accountKey(email: string): Promise<string> {
+    const mac = await crypto.subtle.sign("HMAC", await accountKeySecret, new TextEncoder().encode(email));
+    return `account:${Array.from(new Uint8Array(mac), (b) => b.toString(16).padStart(2, "0")).join("")}`;
+  }
   const refreshPerIp = limiter("refresh-ip", deps.rateLimits.apiPerIp, "open");
   const guard = createUserGuard({ ...deps, now });
 
@@ -110,20 +129,32 @@ export function createAuthHandler(deps: AuthDeps) {
   async function login(ctx: Context): Promise<Response> {
     const body = await readJson(ctx.req, loginBody, AUTH_BODY_LIMIT_BYTES);
     const limitHeaders = await loginPerIp.check(ipKey(ctx.req, deps.ip));
-    const record = await findLogin(deps.sql(), body.email);
-    // Unknown emails pay for one hash too, and get the same answer: no account enumeration.
-    const valid = await verifyPassword(body.password, record?.passwordHash ?? await dummyPasswordHash());
-    if (!record || !valid) throw problems.invalidCredentials();
-    const refreshToken = newRefreshToken();
-    const familyId = crypto.randomUUID();
-    await startSession(deps.sql(), {
-      userId: record.userId,
-      familyId,
-      refreshTokenSha256: await refreshTokenSha256(refreshToken),
-      refreshTokenTtlSeconds: deps.tokens.refreshTokenTtlSeconds,
-    });
-    ctx.userId = record.userId;
-    return withHeaders(json(await session(record.account, familyId, refreshToken)), limitHeaders);
+    // Unknown emails are counted the same way: a locked address says nothing about an account.
+    const account = await accountKey(body.email);
+    await loginFailuresPerAccount.check(account);
+    let wrongCredentials = false;
+    try {
+      const record = await findLogin(deps.sql(), body.email);
+      // Unknown emails pay for one hash too, and get the same answer: no account enumeration.
+      const valid = await verifyPassword(body.password, record?.passwordHash ?? await dummyPasswordHash());
+      if (!record || !valid) {
+        wrongCredentials = true;
+        throw problems.invalidCredentials();
+      }
+      const refreshToken = newRefreshToken();
+      const familyId = crypto.randomUUID();
+      await startSession(deps.sql(), {
+        userId: record.userId,
+        familyId,
+        refreshTokenSha256: await refreshTokenSha256(refreshToken),
+        refreshTokenTtlSeconds: deps.tokens.refreshTokenTtlSeconds,
+      });
+      ctx.userId = record.userId;
+      return withHeaders(json(await session(record.account, familyId, refreshToken)), limitHeaders);
+    } finally {
+      // A success, or our own failure (database down), is not a failed login.
+      if (!wrongCredentials) await loginFailuresPerAccount.refund(account);
+    }
   }
 
   async function refresh(ctx: Context): Promise<Response> {

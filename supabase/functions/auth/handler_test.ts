@@ -15,6 +15,8 @@ import {
   send,
   TEST_TOKENS,
   uniqueEmail,
+  UPSTASH_TOKEN,
+  UPSTASH_URL,
 } from "./handler_test_support.ts";
 
 const sql = testSql(30);
@@ -816,3 +818,125 @@ Deno.test("malformed signups do not use up the hour's signups; taken emails do",
   assert.equal(ok.status, 201);
   assert.equal(ok.headers.get("ratelimit-remaining"), "1", "the 409 counted, the five 400s did not");
 });
+
+// ---------- failed logins per account, IPv6 buckets (issue "Close the leaks", item 5) ----------
+
+const loginFrom = (handler: typeof auth, ip: string, email: string, password: string) =>
+  send(handler, { path: "/login", body: { email, password }, headers: { "x-forwarded-for": ip } });
+
+Deno.test("the 11th login after 10 failures for one account is 429 from any IP, even with the right password", async () => {
+  await awayFromWindowBoundary(15 * 60_000);
+  const limited = authHandler(sql, { rateLimits: rateLimits() });
+  const created = await signup();
+  for (let attempt = 1; attempt <= 10; attempt++) {
+    // A new address every time, as a guesser rotating proxies would: the per-IP limit never trips.
+    assertProblem(
+      await loginFrom(limited, randomIp(), created.user.email, "wrong password!"),
+      401,
+      "invalid_credentials",
+    );
+  }
+  // The address as typed another way is the same account.
+  const locked = await loginFrom(limited, randomIp(), ` ${created.user.email.toUpperCase()} `, PASSWORD);
+  assertProblem(locked, 429, "rate_limited");
+  const retryAfter = Number(locked.headers.get("retry-after"));
+  assert.ok(retryAfter >= 1 && retryAfter <= 900, `Retry-After ${retryAfter}`);
+  assert.equal(locked.headers.get("ratelimit-limit"), "10");
+  const [row] =
+    await sql`select count(*)::int as n from private.refresh_token_families where user_id = ${created.user.id}`;
+  assert.equal(row!.n, 1, "the locked login opened no session");
+  // Another account is not affected.
+  const other = await signup();
+  assert.equal((await loginFrom(limited, randomIp(), other.user.email, PASSWORD)).status, 200);
+});
+
+Deno.test("only failed logins count against an account: successful ones give their token back", async () => {
+  await awayFromWindowBoundary(15 * 60_000);
+  const limited = authHandler(sql, {
+    rateLimits: rateLimits({ loginFailuresPerAccount: { tokens: 3, window: "15 m" } }),
+  });
+  const created = await signup();
+  const email = created.user.email;
+  for (let i = 0; i < 2; i++) {
+    assertProblem(await loginFrom(limited, randomIp(), email, "wrong password!"), 401, "invalid_credentials");
+  }
+  for (let i = 0; i < 4; i++) {
+    assert.equal((await loginFrom(limited, randomIp(), email, PASSWORD)).status, 200);
+  }
+  assertProblem(await loginFrom(limited, randomIp(), email, "wrong password!"), 401, "invalid_credentials");
+  assertProblem(await loginFrom(limited, randomIp(), email, PASSWORD), 429, "rate_limited");
+});
+
+Deno.test("concurrent guesses at one account: no more than the limit reach the password check", async () => {
+  await awayFromWindowBoundary(15 * 60_000);
+  const limited = authHandler(sql, {
+    rateLimits: rateLimits({ loginFailuresPerAccount: { tokens: 3, window: "15 m" } }),
+  });
+  const created = await signup();
+  const results = await Promise.all(
+    Array.from({ length: 12 }, () => loginFrom(limited, randomIp(), created.user.email, "wrong password!")),
+  );
+  assert.deepEqual(results.map((r) => r.status).sort(), [...Array(3).fill(401), ...Array(9).fill(429)]);
+});
+
+Deno.test("unknown emails are limited like known ones, and Redis keys hold no email address", async () => {
+  await awayFromWindowBoundary(15 * 60_000);
+  const config = rateLimits({ loginFailuresPerAccount: { tokens: 2, window: "15 m" } });
+  const limited = authHandler(sql, { rateLimits: config });
+  const email = uniqueEmail("nobody");
+  for (let i = 0; i < 2; i++) {
+    assertProblem(await loginFrom(limited, randomIp(), email, PASSWORD), 401, "invalid_credentials");
+  }
+  assertProblem(await loginFrom(limited, randomIp(), email, PASSWORD), 429, "rate_limited");
+  const keys = await liveRedisKeys(`${config.prefix}:login-account:*`);
+  assert.ok(keys.length > 0);
+  for (const key of keys) {
+    assert.doesNotMatch(key, /@|nobody/);
+    assert.match(key, /:account:[0-9a-f]{64}:/);
+  }
+});
+
+Deno.test("IPv6 clients share a per-IP bucket per /64; another /64 has its own", async () => {
+  await awayFromWindowBoundary(60_000);
+  const limited = authHandler(sql, { rateLimits: rateLimits() });
+  const b = crypto.getRandomValues(new Uint16Array(2));
+  const net = `2001:db8:${b[0]!.toString(16)}:${b[1]!.toString(16)}`;
+  // Five addresses of one /64, in as many spellings, including the IPv4-less long form.
+  const sameNet = [
+    `${net}::1`,
+    `${net}:0:0:0:2`,
+    `[${net}::3]:443`,
+    `${net.toUpperCase()}::4`,
+    `${net}:ffff::5`,
+  ];
+  for (const ip of sameNet) {
+    assertProblem(await loginFrom(limited, ip, uniqueEmail(), PASSWORD), 401, "invalid_credentials");
+  }
+  assertProblem(await loginFrom(limited, `${net}:abcd::6`, uniqueEmail(), PASSWORD), 429, "rate_limited");
+  const nextNet = `2001:db8:${b[0]!.toString(16)}:${((b[1]! + 1) & 0xffff).toString(16)}::1`;
+  assertProblem(await loginFrom(limited, nextNet, uniqueEmail(), PASSWORD), 401, "invalid_credentials");
+});
+
+Deno.test("the login IP is the last X-Forwarded-For entry: forged entries before it do not help", async () => {
+  await awayFromWindowBoundary(60_000);
+  const limited = authHandler(sql, { rateLimits: rateLimits() });
+  const real = randomIp();
+  for (let i = 0; i < 5; i++) {
+    const forged = `${randomIp()}, ${randomIp()}, ${real}`;
+    assertProblem(await loginFrom(limited, forged, uniqueEmail(), PASSWORD), 401, "invalid_credentials");
+  }
+  assertProblem(
+    await loginFrom(limited, `${randomIp()}, ${real}`, uniqueEmail(), PASSWORD),
+    429,
+    "rate_limited",
+  );
+});
+
+async function liveRedisKeys(pattern: string): Promise<string[]> {
+  const res = await fetch(UPSTASH_URL, {
+    method: "POST",
+    headers: { authorization: `Bearer ${UPSTASH_TOKEN}` },
+    body: JSON.stringify(["KEYS", pattern]),
+  });
+  return (await res.json()).result as string[];
+}

@@ -30,6 +30,7 @@ export function rateLimits(overrides: Partial<RateLimitConfig> = {}): RateLimitC
     prefix: `test:${crypto.randomUUID()}`,
     timeoutMs: 1000,
     loginPerIp: { tokens: 5, window: "1 m" },
+    loginFailuresPerAccount: { tokens: 10, window: "15 m" },
     signupPerIp: { tokens: 3, window: "1 h" },
     apiPerIp: { tokens: 100, window: "1 m" },
     apiPerUser: { tokens: 1000, window: "1 h" },
@@ -46,7 +47,7 @@ export function authHandler(
     redis: () => options.redis ?? liveRedis,
     tokens: TEST_TOKENS,
     rateLimits: options.rateLimits ?? rateLimits({ enabled: false }),
-    ip: { header: "x-forwarded-for", hop: "first" },
+    ip: { header: "x-forwarded-for", hop: 1 },
     ...(options.now ? { now: options.now } : {}),
   });
 }

@@ -2,10 +2,12 @@
 // local folder storage's signed document links point at. Authenticated routes: per-IP and per-user
 // rate limits, failing open (see guard.ts).
 //
-// POST /kyc, in order: token → body (multipart, bounded, validated: nothing stored on any 4xx) →
-// Idempotency-Key replay → the state machine (409 while pending) → files to storage → one SQL call
-// that re-checks the rules under the user's row lock and appends KycSubmitted. If that call refuses
-// (a concurrent submission won), the files just stored are deleted again.
+// POST /kyc, in order: token → headers (415, 413 on a declared length over the limit) → room in the
+// upload memory budget (upload_budget.ts; 503 with Retry-After when there is none in time) → body
+// (multipart, bounded, validated: nothing stored on any 4xx) → Idempotency-Key replay → the state
+// machine (409 while pending) → files to storage → one SQL call that re-checks the rules under the
+// user's row lock and appends KycSubmitted. If that call refuses (a concurrent submission won), the
+// files just stored are deleted again. The budget is given back once the answer is decided.
 import { createUserGuard, userRoute } from "../_shared/auth/guard.ts";
 import type { AuthUser } from "../_shared/auth/require_user.ts";
 import { extensionOf } from "../_shared/domain/kyc/document_type.ts";
@@ -33,7 +35,8 @@ import {
   submitCase,
   submittedDigests,
 } from "../_shared/infra/kyc_store.ts";
-import { readSubmission, sha256Hex, type Submission } from "./submission_form.ts";
+import { parseSubmission, readBody, readUploadHead, sha256Hex, type Submission } from "./submission_form.ts";
+import { UploadBudget } from "./upload_budget.ts";
 import { type KycUploadLimits, uploadLimitsFromEnv } from "./upload_limits.ts";
 
 export type KycDeps = FunctionDeps & {
@@ -57,6 +60,7 @@ export function submissionProblem(refusal: SubmitRefusal): Problem {
 export function createKycHandler(deps: KycDeps) {
   const now = deps.now ?? (() => new Date());
   const guard = createUserGuard({ ...deps, now });
+  const budget = new UploadBudget(deps.limits);
 
   async function submit(ctx: Context, user: AuthUser): Promise<Response> {
     const idempotencyKey = ctx.req.headers.get("idempotency-key");
@@ -64,11 +68,37 @@ export function createKycHandler(deps: KycDeps) {
       await ctx.req.body?.cancel();
       throw problems.validation([{ path: "Idempotency-Key", message: "1 to 255 visible ASCII characters." }]);
     }
-    const submission = await readSubmission(ctx.req, deps.limits, now());
+    const head = await readUploadHead(ctx.req, deps.limits);
+    let release: () => void;
+    try {
+      release = await budget.reserve(head.bytesMax);
+    } catch (error) {
+      await ctx.req.body?.cancel();
+      throw error;
+    }
+    try {
+      const body = await readBody(ctx.req, head, deps.limits);
+      try {
+        const submission = parseSubmission(body.bytes, head.boundary, deps.limits, now());
+        return await submitBody(ctx, user, submission, idempotencyKey);
+      } finally {
+        body.free(); // the files were views into it: stored by now, or refused
+      }
+    } finally {
+      release();
+    }
+  }
+
+  async function submitBody(
+    ctx: Context,
+    user: AuthUser,
+    submission: Submission,
+    idempotencyKey: string | null,
+  ): Promise<Response> {
     const sql = deps.sql();
     const digests = submission.files.map((f) => f.sha256);
     // With a key, the case id is derived from it: a retry names the same case and gets the first answer.
-    const caseId = idempotencyKey ? await caseIdFor(user.userId, idempotencyKey) : crypto.randomUUID();
+    const caseId = idempotencyKey ? caseIdFor(user.userId, idempotencyKey) : crypto.randomUUID();
     if (idempotencyKey) {
       const replay = await replayOf(sql, caseId, user.userId, digests);
       if (replay) return replay;
@@ -199,11 +229,8 @@ async function replayOf(
 }
 
 /** A UUID (version 8, RFC 9562) from the user and their key: one key names one case. */
-async function caseIdFor(userId: string, idempotencyKey: string): Promise<string> {
-  const hex = (await sha256Hex(new TextEncoder().encode(`kyc-case:${userId}:${idempotencyKey}`))).slice(
-    0,
-    32,
-  );
+function caseIdFor(userId: string, idempotencyKey: string): string {
+  const hex = sha256Hex(new TextEncoder().encode(`kyc-case:${userId}:${idempotencyKey}`)).slice(0, 32);
   const variant = ((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${
     hex.slice(20, 32)

@@ -1,11 +1,13 @@
 // The kyc function in-process, against the real local Postgres; documents in a temporary folder.
 // Every test makes its own users, so the suite can run again against the same database.
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { testSql } from "../../../tests/support.ts";
 import {
   APPLICANT,
   call,
   doc,
+  form,
   JPEG,
   kycStack,
   newUser,
@@ -15,6 +17,8 @@ import {
   TEST_LIMITS,
   type TestUser,
 } from "./kyc_test_support.ts";
+import { parseSubmission, readBody, readUploadHead } from "./submission_form.ts";
+import { bodyBytesMax } from "./upload_limits.ts";
 
 const sql = testSql(10);
 const stack = await kycStack(sql);
@@ -227,4 +231,149 @@ Deno.test("a document route without a valid signature is 404, even for a real fi
     404,
     "not_found",
   );
+});
+
+// ---------- bounded uploads (issue "Close the leaks", item 10) ----------
+
+const MULTIPART = "multipart/form-data; boundary=b";
+
+/** A request body that hands out `chunk`-sized pieces when read, up to `total` bytes, counting them. */
+function countedBody(total: number, chunk = 16 * 1024) {
+  const seen = { pulled: 0, cancelled: false };
+  const stream = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      const size = Math.min(chunk, total - seen.pulled);
+      seen.pulled += size;
+      controller.enqueue(new Uint8Array(size).fill(0x2d));
+      if (seen.pulled >= total) controller.close();
+    },
+    cancel() {
+      seen.cancelled = true;
+    },
+  }, { highWaterMark: 0 });
+  return { stream, seen };
+}
+
+Deno.test("an over-limit body without Content-Length (chunked) is 413 as soon as it passes the limit, not read to the end", async () => {
+  const user = await newUser(sql);
+  const limit = bodyBytesMax(TEST_LIMITS);
+  const { stream, seen } = countedBody(64 * limit);
+  const result = await call(stack.kyc, "/kyc", {
+    method: "POST",
+    token: user.token,
+    body: stream,
+    headers: { "content-type": MULTIPART },
+  });
+  assertProblem(result, 413, "payload_too_large");
+  assert.ok(seen.pulled <= limit + 16 * 1024, `${seen.pulled} bytes read of a limit of ${limit}`);
+  assert.ok(seen.cancelled, "the rest of the body was cancelled, not drained");
+  assert.deepEqual(await storedFor(user), NOTHING);
+});
+
+Deno.test("a declared Content-Length over the limit is 413 before any byte is read", async () => {
+  const user = await newUser(sql);
+  const limit = bodyBytesMax(TEST_LIMITS);
+  const { stream, seen } = countedBody(limit + 1);
+  const result = await call(stack.kyc, "/kyc", {
+    method: "POST",
+    token: user.token,
+    body: stream,
+    headers: { "content-type": MULTIPART, "content-length": String(limit + 1) },
+  });
+  assertProblem(result, 413, "payload_too_large");
+  assert.equal(seen.pulled, 0);
+  assert.deepEqual(await storedFor(user), NOTHING);
+});
+
+Deno.test("a body longer than its Content-Length is 413 once it passes the declared length", async () => {
+  const user = await newUser(sql);
+  const { stream, seen } = countedBody(200 * 1024);
+  const result = await call(stack.kyc, "/kyc", {
+    method: "POST",
+    token: user.token,
+    body: stream,
+    headers: { "content-type": MULTIPART, "content-length": "1000" },
+  });
+  assertProblem(result, 413, "payload_too_large");
+  assert.ok(seen.pulled <= 1000 + 16 * 1024, `${seen.pulled} bytes read`);
+  assert.deepEqual(await storedFor(user), NOTHING);
+});
+
+Deno.test("a boundary that breaks RFC 2046 is 400 before the body is read", async () => {
+  const user = await newUser(sql);
+  const { stream, seen } = countedBody(1000);
+  const result = await call(stack.kyc, "/kyc", {
+    method: "POST",
+    token: user.token,
+    body: stream,
+    headers: { "content-type": `multipart/form-data; boundary=${"x".repeat(71)}` },
+  });
+  assertProblem(result, 400, "validation_failed");
+  assert.equal(seen.pulled, 0);
+});
+
+Deno.test("a submission is held once: its files are views into the one body buffer", async () => {
+  const page = new Uint8Array(40 * 1024);
+  page.set(PNG);
+  const req = new Request("http://localhost/kyc", {
+    method: "POST",
+    body: form([...APPLICANT, doc(page), doc(page, "b.png"), doc(PDF, "c.pdf")]),
+  });
+  const head = await readUploadHead(req, TEST_LIMITS);
+  const body = await readBody(req, head, TEST_LIMITS);
+  const submission = parseSubmission(body.bytes, head.boundary, TEST_LIMITS, new Date());
+  assert.equal(submission.files.length, 3);
+  const buffers = new Set(submission.files.map((file) => file.bytes.buffer));
+  assert.equal(buffers.size, 1, "no file was copied out of the body");
+  assert.ok(submission.files[0]!.bytes.byteLength === page.byteLength);
+  assert.ok([...buffers][0]!.byteLength < 2 * (2 * page.byteLength + PDF.byteLength + 4096));
+  assert.equal(submission.files[2]!.sha256, createHash("sha256").update(PDF).digest("hex"));
+  body.free();
+  assert.equal(body.bytes.byteLength, 0, "free gives the memory back");
+});
+
+Deno.test("uploads beyond the memory budget get 503 with Retry-After and store nothing; the one in progress completes", async () => {
+  // Room for exactly one maximal body, and no queue: a second upload while one is read is refused.
+  const limits = { ...TEST_LIMITS, memoryBytesMax: bodyBytesMax(TEST_LIMITS), queuedMax: 0 };
+  const busy = await kycStack(sql, { limits });
+  try {
+    const [first, second] = [await newUser(sql), await newUser(sql)];
+    const response = new Response(form([...APPLICANT, doc(PNG)]));
+    const type = response.headers.get("content-type")!;
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    let arrive!: () => void;
+    const rest = new Promise<void>((resolve) => (arrive = resolve));
+    let reading!: () => void;
+    const started = new Promise<void>((resolve) => (reading = resolve));
+    let step = 0;
+    // No Content-Length: the first upload reserves the whole budget, then its body arrives in two halves.
+    const slowBody = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        if (step++ === 0) {
+          controller.enqueue(bytes.slice(0, 100));
+          reading();
+        } else {
+          await rest;
+          controller.enqueue(bytes.slice(100));
+          controller.close();
+        }
+      },
+    }, { highWaterMark: 0 });
+    const inProgress = call(busy.kyc, "/kyc", {
+      method: "POST",
+      token: first.token,
+      body: slowBody,
+      headers: { "content-type": type },
+    });
+    await started;
+    const refused = await submit(busy.kyc, second, [...APPLICANT, doc(PNG)]);
+    assertProblem(refused, 503, "unavailable");
+    assert.equal(refused.headers.get("retry-after"), "5");
+    assert.equal((await busy.filesOf(second.id)).length, 0);
+    arrive();
+    assert.equal((await inProgress).status, 202);
+    assert.equal((await submit(busy.kyc, second, [...APPLICANT, doc(PNG)])).status, 202, "room again");
+  } finally {
+    await busy.cleanup();
+  }
 });

@@ -29,7 +29,13 @@ export const PNG = new Uint8Array([
 ]);
 export const JPEG = new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 0, 16, 74, 70, 73, 70, 0]);
 export const PDF = new TextEncoder().encode("%PDF-1.7\n1 0 obj <<>> endobj\n%%EOF\n");
-export const TEST_LIMITS: KycUploadLimits = { fileSizeBytesMax: 64 * 1024, filesMax: 3 };
+export const TEST_LIMITS: KycUploadLimits = {
+  fileSizeBytesMax: 64 * 1024,
+  filesMax: 3,
+  memoryBytesMax: 4 * 1024 * 1024,
+  queuedMax: 16,
+  queueWaitMs: 10_000,
+};
 
 export type Clock = { now: () => Date; advance(seconds: number): void };
 
@@ -38,7 +44,10 @@ export function clock(start = new Date()): Clock {
   return { now: () => now, advance: (seconds) => (now = new Date(now.getTime() + seconds * 1000)) };
 }
 
-export async function kycStack(sql: Sql, options: { clock?: Clock; linkTtlSeconds?: number } = {}) {
+export async function kycStack(
+  sql: Sql,
+  options: { clock?: Clock; linkTtlSeconds?: number; limits?: KycUploadLimits } = {},
+) {
   const root = await Deno.makeTempDir({ prefix: "kyc-test-storage-" });
   const time = options.clock ?? clock();
   const storage = new LocalFolderStorage({
@@ -59,7 +68,7 @@ export async function kycStack(sql: Sql, options: { clock?: Clock; linkTtlSecond
   return {
     storage,
     clock: time,
-    kyc: createKycHandler({ ...common, limits: TEST_LIMITS }),
+    kyc: createKycHandler({ ...common, limits: options.limits ?? TEST_LIMITS }),
     admin: createAdminHandler({ ...common, linkTtlSeconds: options.linkTtlSeconds ?? 300 }),
     /** Files stored for one user (recursively), the check behind "nothing stored". */
     async filesOf(userId: string): Promise<string[]> {

@@ -107,6 +107,37 @@ Deno.test("bad requests are 4xx problems and write nothing", async () => {
   assert.deepEqual(await counts(userId), { withdrawals: 1, available: available - 2000 });
 });
 
+Deno.test("a destination with control, format, bidi or separator characters is 400 on destination and writes nothing", async () => {
+  const { userId, available } = await fundedUser(true);
+  const hidden = [
+    ...["\u202a", "\u202b", "\u202c", "\u202d", "\u202e"], // bidi embeddings and overrides
+    ...["\u2066", "\u2067", "\u2068", "\u2069"], // bidi isolates
+    ...["\u200e", "\u200f", "\u061c"], // LRM, RLM, ALM
+    ...["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad"], // zero-width, word joiner, BOM, soft hyphen
+    ...["\u0000", "\u0007", "\t", "\n", "\r", "\u001b", "\u007f", "\u0085"], // C0, DEL, C1 controls
+    ...["\u2028", "\u2029"], // line and paragraph separators
+    ...["\ud800", "\ue000", "\u{e0041}"], // a lone surrogate, private use, a tag character
+  ];
+  for (const character of hidden) {
+    // "IBAN DE89 <RLO>0013 0440" shows as another account number than the one stored.
+    const destination = `IBAN DE89 ${character}0013 0440`;
+    const res = await post(userId, { amountMinor: 2000, currency: "USD", destination });
+    const label = `U+${character.codePointAt(0)!.toString(16)}`;
+    assert.equal(res.status, 400, label);
+    assert.equal(res.body.code, "validation_failed", label);
+    assert.deepEqual(res.body.errors.map((e: { path: string }) => e.path), ["destination"], label);
+    assert.ok(!JSON.stringify(res.body).includes("0013 0440"), "the value is not echoed");
+  }
+  assert.deepEqual(await counts(userId), { withdrawals: 0, available });
+  // Letters and spaces of any script are fine.
+  const ok = await post(userId, {
+    amountMinor: 2000,
+    currency: "USD",
+    destination: "Zoë Müller – 山田 IBAN DE89 3704",
+  });
+  assert.equal(ok.status, 201, JSON.stringify(ok.body));
+});
+
 Deno.test("a cursor whose date Postgres cannot hold is a 400", async () => {
   const { userId } = await fundedUser(true);
   const token = await signAccessToken(

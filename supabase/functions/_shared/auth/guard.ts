@@ -6,7 +6,7 @@
 // role from the database on every request: a demoted admin is refused at once, whatever the token says.
 import type { Redis } from "@upstash/redis";
 import type { Context, Handler } from "../http/app.ts";
-import { clientIp, type ClientIpConfig } from "../http/client_ip.ts";
+import { clientIpBucket, type ClientIpConfig } from "../http/client_ip.ts";
 import { problems } from "../http/problem.ts";
 import {
   createLimiter,
@@ -51,8 +51,9 @@ export function createUserGuard(deps: UserGuardDeps): UserGuard {
   };
 }
 
+/** Per-IP limits count per IPv4 address or IPv6 /64 (client_ip.ts). */
 export function ipKey(req: Request, config: ClientIpConfig): string {
-  return `ip:${clientIp(req, config) ?? "unknown"}`;
+  return `ip:${clientIpBucket(req, config) ?? "unknown"}`;
 }
 
 export type UserHandler = (ctx: Context, user: AuthUser) => Promise<Response> | Response;

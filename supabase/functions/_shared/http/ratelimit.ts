@@ -18,6 +18,8 @@ export type RateLimitConfig = {
   /** After this, Redis counts as down (the library would otherwise let the request through). */
   timeoutMs: number;
   loginPerIp: RateRule;
+  /** Failed logins per email address, from any IP (auth/handler.ts). */
+  loginFailuresPerAccount: RateRule;
   signupPerIp: RateRule;
   apiPerIp: RateRule;
   apiPerUser: RateRule;
@@ -43,6 +45,7 @@ export function rateLimitConfigFromEnv(
     prefix: env("RATE_LIMIT_PREFIX") ?? "accrue:ratelimit",
     timeoutMs: Number(env("RATE_LIMIT_TIMEOUT_MS") ?? 1000),
     loginPerIp: rule("RATE_LIMIT_LOGIN_PER_IP", "5/1m"),
+    loginFailuresPerAccount: rule("RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT", "10/15m"),
     signupPerIp: rule("RATE_LIMIT_SIGNUP_PER_IP", "3/1h"),
     apiPerIp: rule("RATE_LIMIT_API_PER_IP", "100/1m"),
     apiPerUser: rule("RATE_LIMIT_API_PER_USER", "1000/1h"),
@@ -53,8 +56,11 @@ export type LimitHeaders = Record<string, string>;
 
 export type Limiter = {
   name: string;
-  /** Resolves with RateLimit-* headers for the response; throws a 429 or 503 Problem. */
+  /** Takes a token. Resolves with RateLimit-* headers for the response; throws a 429 or 503 Problem. */
   check(identifier: string): Promise<LimitHeaders>;
+  /** Gives back a token taken by check (the library's negative rate). Never throws: if Redis is down,
+   * the token stays spent until the window passes, which only errs on the strict side. */
+  refund(identifier: string): Promise<void>;
 };
 
 export type LimiterOptions = {
@@ -70,7 +76,7 @@ export type LimiterOptions = {
 export function createLimiter(options: LimiterOptions): Limiter {
   const { name, rule, failMode, config } = options;
   const now = options.now ?? Date.now;
-  if (!config.enabled) return { name, check: () => Promise.resolve({}) };
+  if (!config.enabled) return { name, check: () => Promise.resolve({}), refund: () => Promise.resolve() };
   // Built once per limiter (module scope in production) so the ephemeral cache of blocked
   // identifiers survives between requests and spares Redis calls for clients already over the limit.
   const ratelimit = new Ratelimit({
@@ -108,6 +114,14 @@ export function createLimiter(options: LimiterOptions): Limiter {
         throw problems.rateLimited({ ...headers, "Retry-After": String(Math.max(1, resetSeconds)) });
       }
       return headers;
+    },
+    async refund(identifier) {
+      try {
+        const result = await ratelimit.limit(identifier, { rate: -1 });
+        if (result.reason === "timeout") logLimiterDown(name, "open", new Error("refund timed out"));
+      } catch (error) {
+        logLimiterDown(name, "open", error);
+      }
     },
   };
 }

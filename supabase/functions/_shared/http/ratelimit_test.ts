@@ -19,14 +19,20 @@ Deno.test("rules parse as tokens per window", () => {
 Deno.test("defaults are the contract's limits, and each is configurable", () => {
   const defaults = rateLimitConfigFromEnv(() => undefined);
   assert.deepEqual(defaults.loginPerIp, { tokens: 5, window: "1 m" });
+  assert.deepEqual(defaults.loginFailuresPerAccount, { tokens: 10, window: "15 m" });
   assert.deepEqual(defaults.signupPerIp, { tokens: 3, window: "1 h" });
   assert.deepEqual(defaults.apiPerIp, { tokens: 100, window: "1 m" });
   assert.deepEqual(defaults.apiPerUser, { tokens: 1000, window: "1 h" });
   assert.equal(defaults.enabled, true);
   const custom = rateLimitConfigFromEnv((n) =>
-    ({ RATE_LIMIT_LOGIN_PER_IP: "10/30s", RATE_LIMIT_ENABLED: "false" } as Record<string, string>)[n]
+    ({
+      RATE_LIMIT_LOGIN_PER_IP: "10/30s",
+      RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT: "20/1h",
+      RATE_LIMIT_ENABLED: "false",
+    } as Record<string, string>)[n]
   );
   assert.deepEqual(custom.loginPerIp, { tokens: 10, window: "30 s" });
+  assert.deepEqual(custom.loginFailuresPerAccount, { tokens: 20, window: "1 h" });
   assert.equal(custom.enabled, false);
 });
 
@@ -58,6 +64,12 @@ Deno.test("Redis refusing connections: a fail-open limiter lets the request thro
   const redis = deadRedis();
   const limiter = createLimiter({ redis: () => redis, name: "open", rule, failMode: "open", config });
   assert.deepEqual(await limiter.check("ip:1.2.3.4"), {});
+});
+
+Deno.test("Redis refusing connections: a refund never throws (the token stays spent)", async () => {
+  const redis = deadRedis();
+  const limiter = createLimiter({ redis: () => redis, name: "refund", rule, failMode: "closed", config });
+  await limiter.refund("account:x");
 });
 
 Deno.test("Redis accepting but never answering: the timeout counts as down", async () => {
