@@ -38,6 +38,17 @@ export type LocalMail = {
 };
 
 const BODY_LIMIT_BYTES = 1024 * 1024;
+
+/** A 53-bit FNV-1a of the body: the idempotency check compares payloads without keeping them all. */
+function bodyHash(text: string): number {
+  let h1 = 0x811c9dc5, h2 = 0x01000193;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 16777619);
+    h2 = Math.imul(h2 ^ c, 2246822507);
+  }
+  return (h2 >>> 0) * 2097152 + ((h1 >>> 0) & 0x1fffff);
+}
 const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
 
 function resendError(status: number, name: string, message: string, headers: Record<string, string> = {}) {
@@ -97,7 +108,7 @@ export function startLocalMail(
   const byId = new Map<string, StoredMail>();
   const stats = { accepted: 0, replayed: 0, rejected: 0, requests: 0 };
   const acceptedKeys = new Map<string, number>();
-  const idempotency = new Map<string, { body: string; id: string; at: number }>();
+  const idempotency = new Map<string, { body: number; id: string; at: number }>();
   const faults: Fault[] = [];
 
   async function createEmail(req: Request): Promise<Response> {
@@ -128,7 +139,7 @@ export function startLocalMail(
       }
       const earlier = idempotency.get(key);
       if (earlier && Date.now() - earlier.at < IDEMPOTENCY_TTL_MS) {
-        if (earlier.body !== raw) {
+        if (earlier.body !== bodyHash(raw)) {
           return resendError(
             409,
             "invalid_idempotent_request",
@@ -176,7 +187,7 @@ export function startLocalMail(
     };
     stats.accepted++;
     if (key !== null) {
-      idempotency.set(key, { body: raw, id: mail.id, at: Date.now() });
+      idempotency.set(key, { body: bodyHash(raw), id: mail.id, at: Date.now() });
       acceptedKeys.set(key, (acceptedKeys.get(key) ?? 0) + 1);
     }
     messages.push(mail);
@@ -247,6 +258,7 @@ export function startLocalMail(
 if (import.meta.main) {
   const port = Number(Deno.env.get("MAIL_PORT") ?? 54324);
   const domains = (Deno.env.get("LOCAL_MAIL_DOMAINS") ?? "mail.accrue.test").split(",").map((d) => d.trim());
-  const mail = startLocalMail({ port, domains });
+  const keepMax = Number(Deno.env.get("LOCAL_MAIL_KEEP") ?? 20_000);
+  const mail = startLocalMail({ port, domains, keepMax });
   console.log(`local mail (Resend-compatible) on ${mail.url}: inbox page at /, API at /emails`);
 }

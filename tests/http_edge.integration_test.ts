@@ -24,6 +24,7 @@ const FUNCTIONS = [
   "kyc",
   "admin",
   "email",
+  "email-webhook",
 ];
 
 async function expectProblem(res: Response, status: number, code: string) {
