@@ -15,7 +15,7 @@ import { type BenchResult, closedLoop, result, round } from "../lib.ts";
 
 const MAILS = Number(Deno.env.get("OUTBOX_MAILS") ?? 100_000);
 const DRAINERS = 4;
-const PORT = 54397;
+const PORT = Number(Deno.env.get("OUTBOX_BENCH_PORT") ?? 54397);
 const CONCURRENCY = 20;
 const CEILING_SECONDS = 5;
 

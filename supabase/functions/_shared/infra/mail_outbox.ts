@@ -129,17 +129,22 @@ async function mapBounded<T, R>(items: T[], limit: number, fn: (item: T) => Prom
 export async function drainOutbox(sql: Sql, mailer: Mailer, config: DrainConfig): Promise<DrainResult> {
   const started = Date.now();
   const total: DrainResult = { claimed: 0, sent: 0, retried: 0, dead: 0 };
+  // A batch's results are recorded while the next batch is claimed and sent (one write in flight at a
+  // time), so the sender does not idle on the database between batches.
+  let recording: Promise<unknown> = Promise.resolve();
   while (Date.now() - started < config.timeBudgetMs) {
     const batch = await claimMails(sql, config.batchSize, config.leaseSeconds, config.attemptsMax);
     if (batch.length === 0) break;
     total.claimed += batch.length;
     const results = await mapBounded(batch, config.concurrency, (mail) => sendClaimed(mail, mailer, config));
-    await recordMailResults(sql, results, config.attemptsMax);
+    await recording;
+    recording = recordMailResults(sql, results, config.attemptsMax);
     for (const [i, r] of results.entries()) {
       if (r.ok) total.sent++;
       else if (r.permanent || batch[i]!.attempts >= config.attemptsMax) total.dead++;
       else total.retried++;
     }
   }
+  await recording;
   return total;
 }
