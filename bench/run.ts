@@ -13,6 +13,7 @@ const ALL = [
   "rebuild",
   "network",
   "kyc",
+  "outbox",
 ];
 const names = Deno.args.length > 0 ? Deno.args : ALL;
 const resultsDir = new URL("./results/", import.meta.url);

@@ -2,6 +2,7 @@
 # Upstash-REST endpoint, and the functions gateway. Sourced by ./dev; every step is safe to repeat.
 
 : "${API_PORT:=54321}" "${DB_PORT:=54322}" "${REDIS_PORT:=54379}" "${UPSTASH_PROXY_PORT:=54380}" "${STRIPE_API_PORT:=54381}"
+: "${MAIL_PORT:=54324}"
 STATE_DIR="$ROOT/.local"
 RUN_DIR="$STATE_DIR/run"
 LOG_DIR="$STATE_DIR/log"
@@ -206,7 +207,16 @@ stack_env() {
     STRIPE_SECRET_KEY=sk_test_local
     STRIPE_API_BASE="http://127.0.0.1:$STRIPE_API_PORT"
   fi
+  # No Resend account locally: the SDK talks to devstack/local_mail.ts unless a real key is set.
+  if [[ -n ${RESEND_API_KEY:-} && $RESEND_API_KEY != re_local ]]; then LOCAL_MAIL=0; else
+    LOCAL_MAIL=1
+    RESEND_API_KEY=re_local
+    RESEND_BASE_URL="http://127.0.0.1:$MAIL_PORT"
+  fi
+  : "${EMAIL_DRAIN_SECRET:=local-drain-secret}"
   : "${API_URL:=http://127.0.0.1:$API_PORT}"
+  export LOCAL_MAIL RESEND_API_KEY EMAIL_DRAIN_SECRET MAIL_PORT
+  [[ -n ${RESEND_BASE_URL:-} ]] && export RESEND_BASE_URL
   export DATABASE_URL UPSTASH_REDIS_REST_URL UPSTASH_REDIS_REST_TOKEN REDIS_URL LOCAL_DB LOCAL_REDIS \
     JWT_SECRET STRIPE_WEBHOOK_SECRET API_URL API_PORT DB_PORT REDIS_PORT UPSTASH_PROXY_PORT \
     LOCAL_STRIPE STRIPE_SECRET_KEY STRIPE_API_PORT
@@ -226,15 +236,23 @@ stack_up() {
   if [[ $LOCAL_STRIPE == 1 ]]; then
     start_service fake-stripe-api STRIPE_API_PORT "$STRIPE_API_PORT" "$DENO" run -A "$ROOT/devstack/fake_stripe_api.ts"
   fi
+  if [[ $LOCAL_MAIL == 1 ]]; then
+    start_service local-mail MAIL_PORT "$MAIL_PORT" "$DENO" run -A "$ROOT/devstack/local_mail.ts"
+    log "local inbox at http://127.0.0.1:$MAIL_PORT (./dev mail [address])"
+  fi
   # The gateway loads every function (and, on a first run, downloads their npm packages) before it listens.
   start_service gateway API_PORT "$API_PORT" "$DENO" run -A "$ROOT/devstack/gateway.ts"
   wait_for_url gateway "$API_URL/functions/v1/health" 120 ||
     die "the gateway did not become healthy; see $LOG_DIR/gateway.log and $LOG_DIR/upstash-proxy.log"
+  # What pg_cron + pg_net do in production: POST /email/drain on a timer.
+  spawn mail-drainer "$DENO" run -A "$ROOT/devstack/mail_drain_timer.ts"
   log "functions served at $API_URL/functions/v1/<function>"
 }
 
 stack_down() {
+  stop_process mail-drainer
   stop_process gateway
+  stop_process local-mail
   stop_process fake-stripe-api
   stop_process upstash-proxy
   stop_process redis

@@ -118,6 +118,16 @@ language sql stable as $$
   where k.balance <> coalesce(e.total, 0)
 $$;
 
+-- EmailVerified for the user, as POST /auth/verify-email appends it (once).
+create or replace function test_support.verify_email(p_user_id uuid) returns void
+language plpgsql as $$
+begin
+  if exists (select from private.verified_emails where user_id = p_user_id) then return; end if;
+  perform event_store.append_events('user-' || p_user_id, 'any', jsonb_build_array(jsonb_build_object(
+    'type', 'EmailVerified', 'data', jsonb_build_object('userId', p_user_id))));
+end;
+$$;
+
 -- An approved KYC case for the user (KycSubmitted then KycApproved, as the kyc commands append them).
 -- Returns the case id.
 create or replace function test_support.approve_kyc(p_user_id uuid) returns uuid
@@ -131,6 +141,8 @@ begin
       'documents', jsonb_build_array(jsonb_build_object('documentId', gen_random_uuid(), 'sha256', repeat('a', 64))))),
     jsonb_build_object('type', 'KycApproved', 'data', jsonb_build_object('caseId', v_case_id, 'userId', p_user_id,
       'adminId', v_admin_id))));
+  -- Withdrawals also need a verified address: a user approved here for withdrawing has one.
+  perform test_support.verify_email(p_user_id);
   return v_case_id;
 end;
 $$;

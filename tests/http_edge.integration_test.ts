@@ -3,9 +3,16 @@ import assert from "node:assert/strict";
 import { fetchFrom, fn, loopbackIp } from "./support.ts";
 
 /** Every route that takes a JSON body. Add new ones here. */
-const JSON_ROUTES = ["auth/signup", "auth/login", "auth/refresh"];
+const JSON_ROUTES = [
+  "auth/signup",
+  "auth/login",
+  "auth/refresh",
+  "auth/password-reset",
+  "auth/password-reset/confirm",
+  "auth/verify-email",
+];
 /** Routes that take a JSON body from a signed-in user (the test signs up one). Add new ones here. */
-const USER_JSON_ROUTES = ["purchases"];
+const USER_JSON_ROUTES = ["purchases", "auth/password"];
 const FUNCTIONS = [
   "health",
   "auth",
@@ -16,6 +23,8 @@ const FUNCTIONS = [
   "stripe-webhook",
   "kyc",
   "admin",
+  "email",
+  "email-webhook",
 ];
 
 async function expectProblem(res: Response, status: number, code: string) {

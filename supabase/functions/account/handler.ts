@@ -12,6 +12,7 @@ import {
   loadAccountSummary,
   loadNetwork,
 } from "../_shared/infra/account_store.ts";
+import { notificationRoutes } from "./notification_routes.ts";
 
 const ledgerKey = z.tuple([z.number().int().safe(), z.number().int().min(0).max(32767)]);
 const contractKey = z.tuple([z.iso.datetime({ offset: true }), z.uuid()]);
@@ -24,6 +25,7 @@ export function createAccountHandler(deps: AccountDeps) {
   return createApp({
     functionName: "account",
     routes: [
+      ...notificationRoutes(deps.sql, guard),
       {
         method: "GET",
         path: "/",

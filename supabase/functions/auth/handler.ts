@@ -31,13 +31,13 @@ import { type Context, createApp, json } from "../_shared/http/app.ts";
 import { readJson } from "../_shared/http/body.ts";
 import { problems } from "../_shared/http/problem.ts";
 import { createLimiter, type RateLimitConfig, withHeaders } from "../_shared/http/ratelimit.ts";
+import { emailRoutes, registerWithVerification } from "./email_routes.ts";
 import {
   type AccountJson,
   EmailTakenError,
   findLogin,
   loadAccount,
   ReferralCodeCollisionError,
-  registerUser,
   revokeSession,
   rotateRefreshToken,
   startSession,
@@ -100,7 +100,7 @@ export function createAuthHandler(deps: AuthDeps) {
     const familyId = crypto.randomUUID();
     for (let attempt = 1;; attempt++) {
       try {
-        const user = await registerUser(deps.sql(), {
+        const user = await registerWithVerification(deps.sql(), {
           userId: crypto.randomUUID(),
           email: body.email,
           passwordHash,
@@ -214,6 +214,7 @@ export function createAuthHandler(deps: AuthDeps) {
           return json(account);
         }),
       },
+      ...emailRoutes(deps, guard),
     ],
   });
 }

@@ -431,6 +431,8 @@ Deno.test("/me returns the account for a valid token", async () => {
   assert.deepEqual(Object.keys(me.body).sort(), [
     "createdAt",
     "email",
+    "emailDeliverable",
+    "emailVerified",
     "id",
     "kycStatus",
     "referralCode",

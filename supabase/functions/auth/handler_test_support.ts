@@ -34,6 +34,8 @@ export function rateLimits(overrides: Partial<RateLimitConfig> = {}): RateLimitC
     signupPerIp: { tokens: 3, window: "1 h" },
     apiPerIp: { tokens: 100, window: "1 m" },
     apiPerUser: { tokens: 1000, window: "1 h" },
+    passwordResetPerIp: { tokens: 3, window: "1 h" },
+    passwordResetPerAddress: { tokens: 3, window: "1 h" },
     ...overrides,
   };
 }

@@ -179,5 +179,27 @@ Deno.test("an Idempotency-Key replays the first answer and withdraws once", asyn
   const reused = await post(userId, { ...body, amountMinor: 3001 }, { "idempotency-key": key });
   assert.equal(reused.body.code, "idempotency_key_reused");
   assert.deepEqual(await counts(userId), { withdrawals: 1, available: available - 3000 });
+});
+
+Deno.test("approved KYC but an unverified address is 403 email_unverified, and nothing moves", async () => {
+  const { userId, available } = await fundedUser(false);
+  // KYC approved through the events the kyc commands append, without the address verification
+  // test_support.approve_kyc adds.
+  const caseId = crypto.randomUUID();
+  await sql`select event_store.append_events(${"kyc-" + caseId}, 'no_stream', ${
+    sql.json([
+      {
+        type: "KycSubmitted",
+        data: { caseId, userId, documents: [{ documentId: crypto.randomUUID(), sha256: "a".repeat(64) }] },
+      },
+      { type: "KycApproved", data: { caseId, userId, adminId: crypto.randomUUID() } },
+    ])
+  }::jsonb)`;
+  const res = await post(userId, { amountMinor: 2000, currency: "USD", destination: "IBAN DE89 3704" });
+  assert.deepEqual([res.status, res.body.code], [403, "email_unverified"]);
+  assert.deepEqual(await counts(userId), { withdrawals: 0, available });
+  await sql`select test_support.verify_email(${userId}::uuid)`;
+  const ok = await post(userId, { amountMinor: 2000, currency: "USD", destination: "IBAN DE89 3704" });
+  assert.equal(ok.status, 201);
   await sql.end();
 });

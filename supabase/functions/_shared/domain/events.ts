@@ -13,6 +13,10 @@ export const eventSchemas = {
     version: 1,
     data: z.strictObject({ userId: id, referrerId: id.nullable(), referralCode: z.string().min(4).max(16) }),
   },
+  /** The user proved they receive mail at their address (a verification link). */
+  EmailVerified: { version: 1, data: z.strictObject({ userId: id }) },
+  /** reset: through an emailed reset link; change: signed in, with the current password. */
+  PasswordChanged: { version: 1, data: z.strictObject({ userId: id, reason: z.enum(["reset", "change"]) }) },
   PackagePublished: {
     version: 1,
     data: z.strictObject({

@@ -192,7 +192,7 @@ function applyCors(req: Request, headers: Headers, allowedOrigins: string[]): vo
     headers.set("Access-Control-Allow-Origin", origin);
     headers.append("Vary", "Origin");
   } else return;
-  headers.set("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+  headers.set("Access-Control-Allow-Methods", "GET, POST, PUT, OPTIONS");
   headers.set(
     "Access-Control-Allow-Headers",
     "authorization, x-client-info, apikey, content-type, idempotency-key, x-request-id",

@@ -39,6 +39,20 @@ export const problems = {
       "KYC required",
       "An approved identity verification is required for this.",
     ),
+  emailUnverified: () =>
+    new Problem(
+      403,
+      "email_unverified",
+      "Email not verified",
+      "Verify your email address first (POST /auth/verify-email with the link's token).",
+    ),
+  invalidToken: () =>
+    new Problem(
+      400,
+      "invalid_token",
+      "Invalid token",
+      "The link is used, expired or unknown; ask for a new one.",
+    ),
   notFound: (detail = "No such resource.") => new Problem(404, "not_found", "Not found", detail),
   methodNotAllowed: (allow: string[]) =>
     new Problem(405, "method_not_allowed", "Method not allowed", `Allowed: ${allow.join(", ")}.`, {

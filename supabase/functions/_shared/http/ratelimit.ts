@@ -23,6 +23,9 @@ export type RateLimitConfig = {
   signupPerIp: RateRule;
   apiPerIp: RateRule;
   apiPerUser: RateRule;
+  /** POST /auth/password-reset, per client IP and per address. */
+  passwordResetPerIp: RateRule;
+  passwordResetPerAddress: RateRule;
 };
 
 const RULE_PATTERN = /^(\d{1,9})\s*\/\s*(\d{1,6})\s*(ms|s|m|h|d)$/;
@@ -49,6 +52,8 @@ export function rateLimitConfigFromEnv(
     signupPerIp: rule("RATE_LIMIT_SIGNUP_PER_IP", "3/1h"),
     apiPerIp: rule("RATE_LIMIT_API_PER_IP", "100/1m"),
     apiPerUser: rule("RATE_LIMIT_API_PER_USER", "1000/1h"),
+    passwordResetPerIp: rule("RATE_LIMIT_PASSWORD_RESET_PER_IP", "3/1h"),
+    passwordResetPerAddress: rule("RATE_LIMIT_PASSWORD_RESET_PER_ADDRESS", "3/1h"),
   };
 }
 

@@ -1,5 +1,6 @@
 // What a refused withdrawal command means to a client (CONTRACT.md: 403 kyc_required, 422
-// insufficient_funds / invalid_state; 422 outstanding_balance while the account owes).
+// insufficient_funds / invalid_state; 422 outstanding_balance while the account owes; 403
+// email_unverified without a verified address).
 import { type Problem, problems } from "./problem.ts";
 import { type RefusalReason, WithdrawalRefused } from "../infra/withdrawal_store.ts";
 
@@ -7,6 +8,7 @@ const PROBLEMS: Record<RefusalReason, () => Problem> = {
   insufficient_funds: () =>
     problems.unprocessable("insufficient_funds", "The amount exceeds your available balance."),
   kyc_required: () => problems.kycRequired(),
+  email_unverified: () => problems.emailUnverified(),
   not_found: () => problems.notFound("No such withdrawal."),
   invalid_state: () =>
     problems.unprocessable(

@@ -11,6 +11,9 @@ export type AccountJson = {
   vipLevel: number;
   kycStatus: string;
   createdAt: string;
+  /** Notifications: the address was verified (EmailVerified) / is not on the suppression list. */
+  emailVerified: boolean;
+  emailDeliverable: boolean;
 };
 
 export class EmailTakenError extends Error {

@@ -27,11 +27,13 @@ export type RefusalReason =
   | "own_withdrawal"
   | "invalid_amount"
   | "outstanding_balance"
-  | "owed_hold";
+  | "owed_hold"
+  | "email_unverified";
 
 const REFUSALS: Record<string, RefusalReason> = {
   MO402: "insufficient_funds",
   MO403: "kyc_required",
+  MO405: "email_unverified",
   MO404: "not_found",
   MO409: "invalid_state",
   MO410: "kyc_revoked",
