@@ -14,6 +14,7 @@ const ALL = [
   "network",
   "kyc",
   "outbox",
+  "search",
 ];
 const names = Deno.args.length > 0 ? Deno.args : ALL;
 const resultsDir = new URL("./results/", import.meta.url);

@@ -112,7 +112,8 @@ language sql stable as $$
   select format('user %s %s balance %s but entries sum to %s', a.user_id, k.kind, k.balance, coalesce(e.total, 0))
   from public.user_accounts a
   cross join lateral (values ('available', a.available_minor), ('pending', a.pending_minor),
-                             ('in_transit', a.in_transit_minor), ('owed', a.owed_minor)) as k(kind, balance)
+                             ('in_transit', a.in_transit_minor), ('owed', a.owed_minor),
+                             ('held', a.held_minor)) as k(kind, balance)
   left join lateral (select sum(amount_minor) as total from public.ledger_entries
                      where user_id = a.user_id and account = 'user:' || k.kind) e on true
   where k.balance <> coalesce(e.total, 0)
@@ -200,3 +201,9 @@ language sql as $f$
     c.version, 'A reason for the user', 'An internal note')
   from public.kyc_cases c where c.case_id = p_case
 $f$;
+
+-- Freeze or unfreeze an account as an admin would (reason codes from money.account_control_reasons).
+create or replace function test_support.freeze(p_user_id uuid, p_reason text default 'fraud_suspected') returns jsonb
+language sql as $$ select money.set_account_frozen(p_user_id, test_support.admin(), 'freeze', p_reason) $$;
+create or replace function test_support.unfreeze(p_user_id uuid, p_reason text default 'review_cleared') returns jsonb
+language sql as $$ select money.set_account_frozen(p_user_id, test_support.admin(), 'unfreeze', p_reason) $$;

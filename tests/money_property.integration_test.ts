@@ -29,12 +29,18 @@ async function violations(sql: Sql): Promise<string[]> {
     select v from test_support.ledger_violations() as v
     union all
     select format('negative balance for %s', user_id) from public.user_accounts
-      where available_minor < 0 or pending_minor < 0 or in_transit_minor < 0
+      where available_minor < 0 or pending_minor < 0 or in_transit_minor < 0 or held_minor < 0
+    union all
+    -- Nothing reaches a frozen account's available balance: no release, no credit after its freeze.
+    select format('frozen user %s was credited to available by %s', l.user_id, l.event_type)
+    from money.frozen_accounts f
+    join public.ledger_entries l on l.user_id = f.user_id and l.account = 'user:available'
+      and l.event_position > f.event_position and l.amount_minor > 0
     union all
     -- Every unit a user holds or took out was earned: balances plus withdrawals equal commissions and
     -- earnings net of reversals and restorations (owed counts against them).
     select format('user %s holds %s but earned %s', user_id, held, earned) from (
-      select user_id, available_minor + pending_minor + in_transit_minor + owed_minor + withdrawn_minor as held,
+      select user_id, available_minor + pending_minor + in_transit_minor + owed_minor + withdrawn_minor + held_minor as held,
              commission_minor + earned_minor as earned
       from public.user_accounts) a
     where held <> earned
@@ -133,11 +139,16 @@ Deno.test("random money histories keep every invariant, and rebuild to the live 
       } else if (r < 0.4) {
         const pkg = pick(world.packages);
         const purchaseId = crypto.randomUUID();
-        await sql`select money.start_checkout(${purchaseId}, ${pick(world.users)}, ${pkg.id}, ${
+        const buyer = pick(world.users);
+        const started = await sql`select money.start_checkout(${purchaseId}, ${buyer}, ${pkg.id}, ${
           "cs_" + purchaseId
-        })`;
-        world.purchases.push({ id: purchaseId, price: pkg.price });
-        log.push(`checkout ${purchaseId}`);
+        })`.then(() => true, (error) => {
+          // A frozen buyer is refused (MO413); anything else is a failure of the test.
+          if ((error as { code?: string }).code !== "MO413") throw error;
+          return false;
+        });
+        if (started) world.purchases.push({ id: purchaseId, price: pkg.price });
+        log.push(`checkout ${purchaseId} by ${buyer}: ${started ? "started" : "refused, frozen"}`);
       } else if (r < 0.65 && world.purchases.length > 0) {
         // A payment webhook: new, a redelivery of an earlier event, or the other event type of the session.
         const redeliver = world.eventIds.length > 0 && random() < 0.3;
@@ -195,6 +206,14 @@ Deno.test("random money histories keep every invariant, and rebuild to the live 
         >`select money.handle_stripe_event(${`evt_${crypto.randomUUID()}`},
           'charge.dispute.closed', ${sql.json(command)}) as r`;
         log.push(`dispute won ${purchase.id}: ${JSON.stringify(out!.r)}`);
+      } else if (random() < 0.3) {
+        // An admin freezes or unfreezes someone: releases and credits to them are held meanwhile.
+        const user = pick(world.users);
+        const [out] = await sql<{ r: { frozen: boolean } }[]>`
+          select money.set_account_frozen(${user}, test_support.admin(),
+            case when money.is_frozen(${user}) then 'unfreeze' else 'freeze' end,
+            case when money.is_frozen(${user}) then 'review_cleared' else 'fraud_suspected' end) as r`;
+        log.push(`${out!.r.frozen ? "freeze" : "unfreeze"} ${user}`);
       } else {
         const days = Math.floor(random() * 30);
         await sql`select money.release_due_commissions(now() + make_interval(days => ${days}))`;

@@ -63,6 +63,8 @@ Deno.test("account routes", async (t) => {
         commissionMinor: 3200,
         withdrawnMinor: 0,
         vipLevel: 1,
+        heldMinor: 0,
+        frozen: false,
       },
     );
   });

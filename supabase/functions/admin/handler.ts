@@ -9,6 +9,7 @@ import {
 } from "../_shared/infra/document_storage/document_storage.ts";
 import { documentStorageFromEnv } from "../_shared/infra/document_storage/from_env.ts";
 import { uploadLimitsFromEnv } from "../kyc/upload_limits.ts";
+import { accountControlRoutes } from "./account_controls_routes.ts";
 import { kycRoutes } from "./kyc_routes.ts";
 import { packageRoutes } from "./packages_routes.ts";
 import { userRoutes } from "./users_routes.ts";
@@ -31,6 +32,7 @@ export function createAdminHandler(deps: AdminDeps) {
     ...packageRoutes(routeDeps),
     ...withdrawalRoutes(routeDeps),
     ...userRoutes(routeDeps),
+    ...accountControlRoutes(routeDeps),
   ];
   return createApp({ functionName: "admin", routes });
 }

@@ -2,13 +2,23 @@
 //   GET /admin/users?search=&limit=&cursor=   keyset-paginated, newest first (email prefix, id, referral code)
 //   GET /admin/users.csv?search=              the same as CSV, streamed page by page (at most 1,000,000 rows),
 //                                             ending with a trailer row (CSV_TRAILER below)
+//   GET /admin/users/{id}?limit=&eventsBefore=   one user at a glance (admin.user_overview): each list
+//                                             the newest `limit` (1-100, default 20) with its total;
+//                                             recent events page on by `eventsBefore` (a position)
 //   GET /admin/earnings-runs?limit=&cursor=   the earnings job's run history, newest first
 import { z } from "zod";
 import { type UserGuard, userRoute } from "../_shared/auth/guard.ts";
 import { json, logError, type Route } from "../_shared/http/app.ts";
 import { parseInput, queryParams } from "../_shared/http/body.ts";
 import { readPage, toPage } from "../_shared/http/pagination.ts";
-import { type AdminUser, listEarningsRuns, listUsers, type UserKey } from "../_shared/infra/admin_store.ts";
+import { problems } from "../_shared/http/problem.ts";
+import {
+  type AdminUser,
+  listEarningsRuns,
+  listUsers,
+  loadUserOverview,
+  type UserKey,
+} from "../_shared/infra/admin_store.ts";
 import type { Sql } from "../_shared/infra/db.ts";
 
 const userKey = z.tuple([z.iso.datetime({ offset: true }), z.uuid()]);
@@ -16,6 +26,10 @@ const runKey = z.number().int().positive().safe();
 // Postgres cannot hold a NUL in text: refused here, by name, instead of failing inside the query.
 const search = z.string().max(320).refine((s) => !s.includes("\0"), "May not contain NUL characters.");
 const searchQuery = z.strictObject({ search: search.optional() });
+const overviewQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).optional(),
+  eventsBefore: z.coerce.number().int().positive().safe().optional(),
+});
 const CSV_PAGE_ROWS = 1000;
 const CSV_ROWS_MAX = 1_000_000;
 const CSV_COLUMNS: (keyof AdminUser)[] = [
@@ -116,6 +130,23 @@ export function userRoutes(deps: UserRoutesDeps): Route[] {
             "Content-Disposition": 'attachment; filename="users.csv"',
           },
         });
+      }, { admin: true }),
+    },
+    {
+      method: "GET",
+      path: "/users/:id",
+      handler: userRoute(deps.guard, async (ctx) => {
+        const userId = ctx.params.id!;
+        if (!z.uuid().safeParse(userId).success) throw problems.notFound("No such user.");
+        const query = parseInput(overviewQuery, Object.fromEntries(ctx.url.searchParams));
+        const overview = await loadUserOverview(
+          deps.sql(),
+          userId,
+          query.limit ?? 20,
+          query.eventsBefore ?? null,
+        );
+        if (!overview) throw problems.notFound("No such user.");
+        return json(overview);
       }, { admin: true }),
     },
     {

@@ -19,6 +19,7 @@ import {
 } from "../_shared/http/idempotency.ts";
 import { readPage, toPage } from "../_shared/http/pagination.ts";
 import { problems } from "../_shared/http/problem.ts";
+import { AccountFrozenError, isFrozen } from "../_shared/infra/account_control_store.ts";
 import { findActivePackage, UnknownPackageError } from "../_shared/infra/catalog_store.ts";
 import {
   findPurchase,
@@ -57,6 +58,8 @@ export function createPurchasesHandler(deps: PurchasesDeps) {
   /** Checkout Session, then CheckoutStarted, under the purchase id the idempotency layer hands out. */
   async function startPurchase(userId: string, packageId: string, purchaseId: string, requestId: string) {
     const sql = deps.sql();
+    // Checked again by money.start_checkout; asked first so a frozen account opens no Stripe session.
+    if (await isFrozen(sql, userId)) throw problems.accountFrozen();
     const pkg = await findActivePackage(sql, packageId);
     if (!pkg) throw notForSale();
     let session;
@@ -85,6 +88,8 @@ export function createPurchasesHandler(deps: PurchasesDeps) {
     } catch (error) {
       // Retired between our read and the append: the session is never paid and expires in 24 hours.
       if (error instanceof UnknownPackageError) throw notForSale();
+      // Frozen between our read and the append: the same answer; the session is never paid.
+      if (error instanceof AccountFrozenError) throw problems.accountFrozen();
       // The same purchase id again: an Idempotency-Key retry whose first attempt died after recording.
       if (!(error instanceof PurchaseExistsError)) throw error;
       const existing = await findPurchase(sql, userId, purchaseId);

@@ -23,7 +23,7 @@ select set_eq('select role_name, relation, columns from readable', $$values
   ('authenticated', 'kyc_cases', '{case_id,decided_at,document_count,final,status,submitted_at,submitted_position,user_id,version}'),
   ('authenticated', 'network_levels', '{level,members,user_id,volume_minor}'),
   ('authenticated', 'user_volumes', '{direct_referrals,personal_volume_minor,team_volume_minor,user_id}'),
-  ('authenticated', 'user_accounts', '{available_minor,commission_minor,currency,earned_minor,in_transit_minor,owed_minor,pending_minor,user_id,withdrawn_minor}'),
+  ('authenticated', 'user_accounts', '{available_minor,commission_minor,currency,earned_minor,held_minor,in_transit_minor,owed_minor,pending_minor,user_id,withdrawn_minor}'),
   ('authenticated', 'ledger_entries', '{account,amount_minor,balance_after_minor,balance_before_minor,currency,event_position,event_type,line,recorded_at,reference_id,user_id}'),
   ('authenticated', 'purchases', '{amount_minor,contract_id,created_at,currency,dispute_id,disputed_minor,package_id,paid_at,payment_intent_id,purchase_id,refunded_minor,status,stripe_session_id,user_id}'),
   ('authenticated', 'contracts', '{contract_id,currency,daily_rate_bps,duration_days,earnings_reversed_minor,ends_at,package_id,principal_minor,purchase_id,starts_at,status,stopped_after_periods,stopped_at,total_yield_minor,user_id}'),

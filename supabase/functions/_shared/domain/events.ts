@@ -6,6 +6,8 @@ const id = z.uuid();
 const amountMinor = z.number().int().safe();
 const currency = z.string().regex(/^[A-Z]{3}$/);
 const at = z.iso.datetime({ offset: true });
+const reasonCode = z.string().regex(/^[a-z][a-z0-9_]{1,39}$/);
+const role = z.enum(["user", "admin"]);
 
 /** Each event type with its current schema version and the shape of its data. */
 export const eventSchemas = {
@@ -179,6 +181,18 @@ export const eventSchemas = {
   KycApprovalRevoked: {
     version: 1,
     data: z.strictObject({ caseId: id, userId: id, adminId: id, final: z.boolean() }),
+  },
+  /** An admin froze the account (reason: a code from money.account_control_reasons; notes stay private). */
+  AccountFrozen: { version: 1, data: z.strictObject({ userId: id, adminId: id, reason: reasonCode }) },
+  /** releasedMinor: the held balance moved to available (debt first) as the account was unfrozen. */
+  AccountUnfrozen: {
+    version: 1,
+    data: z.strictObject({ userId: id, adminId: id, reason: reasonCode, releasedMinor: amountMinor }),
+  },
+  /** adminId null: an operator's promotion (private.promote_to_admin). */
+  RoleChanged: {
+    version: 1,
+    data: z.strictObject({ userId: id, fromRole: role, toRole: role, adminId: id.nullable() }),
   },
   WithdrawalRequested: {
     version: 1,

@@ -53,6 +53,13 @@ export const problems = {
       "Invalid token",
       "The link is used, expired or unknown; ask for a new one.",
     ),
+  accountFrozen: () =>
+    new Problem(
+      403,
+      "account_frozen",
+      "Account frozen",
+      "This account is frozen: purchases and withdrawals are paused until an administrator unfreezes it.",
+    ),
   notFound: (detail = "No such resource.") => new Problem(404, "not_found", "Not found", detail),
   methodNotAllowed: (allow: string[]) =>
     new Problem(405, "method_not_allowed", "Method not allowed", `Allowed: ${allow.join(", ")}.`, {

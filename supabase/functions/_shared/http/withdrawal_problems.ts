@@ -1,6 +1,6 @@
 // What a refused withdrawal command means to a client (CONTRACT.md: 403 kyc_required, 422
 // insufficient_funds / invalid_state; 422 outstanding_balance while the account owes; 403
-// email_unverified without a verified address).
+// email_unverified without a verified address; 403 account_frozen).
 import { type Problem, problems } from "./problem.ts";
 import { type RefusalReason, WithdrawalRefused } from "../infra/withdrawal_store.ts";
 
@@ -29,6 +29,12 @@ const PROBLEMS: Record<RefusalReason, () => Problem> = {
     problems.unprocessable(
       "outstanding_balance",
       "Your account owes money after a refund or chargeback; withdrawals resume once it is paid down.",
+    ),
+  account_frozen: () => problems.accountFrozen(),
+  frozen_hold: () =>
+    problems.unprocessable(
+      "invalid_state",
+      "The account is frozen; the withdrawal is held until it is unfrozen (rejecting it works).",
     ),
   own_withdrawal: () => problems.forbidden("Nobody decides their own withdrawal."),
   invalid_amount: () =>

@@ -12,13 +12,17 @@ export type AccountSummary = {
   commissionMinor: number;
   withdrawnMinor: number;
   vipLevel: number;
+  /** Credits that arrived while the account was frozen; they reach available when it is unfrozen. */
+  heldMinor: number;
+  frozen: boolean;
 };
 
 export async function loadAccountSummary(sql: Sql, userId: string): Promise<AccountSummary | null> {
   const [row] = await sql<AccountSummary[]>`
     select a.currency, a.available_minor as "availableMinor", a.pending_minor as "pendingMinor",
            a.in_transit_minor as "inTransitMinor", a.owed_minor as "owedMinor", a.earned_minor as "earnedMinor",
-           a.commission_minor as "commissionMinor", a.withdrawn_minor as "withdrawnMinor", u.vip_level as "vipLevel"
+           a.commission_minor as "commissionMinor", a.withdrawn_minor as "withdrawnMinor", u.vip_level as "vipLevel",
+           a.held_minor as "heldMinor", money.is_frozen(a.user_id) as frozen
     from public.user_accounts a join public.users u using (user_id)
     where a.user_id = ${userId}`;
   return row ?? null;

@@ -16,7 +16,19 @@ export type UserKey = [string, string];
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** Newest first. `search` matches an email prefix, a user id or a referral code. */
+/** What a search term can name, besides an email prefix: a referral code (as typed, any case) and an id. */
+const REFERRAL_CODE = /^[23456789ABCDEFGHJKMNPQRSTVWXYZ]{8}$/;
+/** Trigram indexes serve substrings of three characters or more; shorter terms match an email prefix. */
+const SUBSTRING_CHARS_MIN = 3;
+
+/** A LIKE pattern that matches `term` literally anywhere. */
+function containsPattern(term: string): string {
+  return `%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/** Newest first. `search` matches an email substring (a prefix when shorter than three characters), a
+ * KYC applicant's name, a referral code or a user id. Each kind of match is its own indexed lookup (a
+ * union of user ids), then one keyset page of those users. */
 export function listUsers(
   sql: Sql,
   search: string | null,
@@ -24,11 +36,19 @@ export function listUsers(
   after: UserKey | null,
 ): Promise<AdminUser[]> {
   const term = search?.trim().toLowerCase() ?? "";
-  // A range instead of LIKE, so the unique email index serves any prefix whatever the collation.
-  const matches = term === "" ? sql`` : sql`and (
-      (p.email >= ${term} and p.email < ${term + "\u{10FFFF}"})
-      or u.referral_code = ${term.toUpperCase().replace(/[\s-]/g, "")}
-      ${UUID.test(term) ? sql`or u.user_id = ${term}::uuid` : sql``})`;
+  const code = term.toUpperCase().replace(/[\s-]/g, "");
+  const byId = UUID.test(term) ? sql`union select ${term}::uuid` : sql``;
+  const byCode = REFERRAL_CODE.test(code)
+    ? sql`union select user_id from public.users where referral_code = ${code}`
+    : sql``;
+  const text = [...term].length >= SUBSTRING_CHARS_MIN
+    ? sql`select user_id from private.profiles where email like ${containsPattern(term)}
+          union select user_id from private.kyc_applicants where lower(full_name) like ${
+      containsPattern(term)
+    }`
+    : sql`select user_id from private.profiles where email >= ${term} and email < ${term + "\u{10FFFF}"}`;
+  // A range instead of LIKE for a prefix, so the unique email index serves it whatever the collation.
+  const matches = term === "" ? sql`` : sql`and u.user_id in (${text} ${byCode} ${byId})`;
   const afterKey = after ? sql`and (u.registered_at, u.user_id) < (${after[0]}, ${after[1]})` : sql``;
   return sql<AdminUser[]>`
     select u.user_id as id, p.email, c.role, u.referral_code as "referralCode", u.referrer_id as "referrerId",
@@ -39,6 +59,18 @@ export function listUsers(
     where true ${matches} ${afterKey}
     order by u.registered_at desc, u.user_id desc
     limit ${limit + 1}`;
+}
+
+/** admin.user_overview (supabase/migrations/20261202020200_create_user_overview.sql); null for an unknown user. */
+export async function loadUserOverview(
+  sql: Sql,
+  userId: string,
+  limit: number,
+  eventsBefore: number | null,
+): Promise<Record<string, unknown> | null> {
+  const [row] = await sql<{ o: Record<string, unknown> | null }[]>`
+    select admin.user_overview(${userId}::uuid, ${limit}, ${eventsBefore}) as o`;
+  return row?.o ?? null;
 }
 
 export type EarningsRun = {

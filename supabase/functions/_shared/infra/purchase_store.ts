@@ -3,6 +3,7 @@
 import type { Sql } from "./db.ts";
 import type { EventMetadata } from "./event_store.ts";
 import { MONEY_SQLSTATE, UnknownPackageError } from "./catalog_store.ts";
+import { ACCOUNT_FROZEN_SQLSTATE, AccountFrozenError } from "./account_control_store.ts";
 
 export class PurchaseExistsError extends Error {
   override name = "PurchaseExistsError";
@@ -32,7 +33,8 @@ export type StartCheckout = {
 };
 
 /** CheckoutStarted. UnknownPackageError when the package is unknown or retired; PurchaseExistsError
- * when this purchase id was started before (an idempotent retry after a crash). */
+ * when this purchase id was started before (an idempotent retry after a crash); AccountFrozenError when
+ * the buyer's account is frozen. */
 export async function startCheckout(sql: Sql, c: StartCheckout): Promise<void> {
   try {
     await sql`
@@ -42,6 +44,7 @@ export async function startCheckout(sql: Sql, c: StartCheckout): Promise<void> {
     const code = (error as { code?: string }).code;
     if (code === MONEY_SQLSTATE.notFound) throw new UnknownPackageError("unknown or retired package");
     if (code === WRONG_EXPECTED_VERSION) throw new PurchaseExistsError("purchase exists");
+    if (code === ACCOUNT_FROZEN_SQLSTATE) throw new AccountFrozenError("account frozen");
     throw error;
   }
 }

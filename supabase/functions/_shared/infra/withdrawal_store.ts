@@ -28,7 +28,9 @@ export type RefusalReason =
   | "invalid_amount"
   | "outstanding_balance"
   | "owed_hold"
-  | "email_unverified";
+  | "email_unverified"
+  | "account_frozen"
+  | "frozen_hold";
 
 const REFUSALS: Record<string, RefusalReason> = {
   MO402: "insufficient_funds",
@@ -41,6 +43,8 @@ const REFUSALS: Record<string, RefusalReason> = {
   MO412: "owed_hold",
   MO423: "outstanding_balance",
   MO422: "invalid_amount",
+  MO413: "account_frozen",
+  MO414: "frozen_hold",
 };
 
 export class WithdrawalRefused extends Error {
