@@ -3,19 +3,10 @@
 // status must be one the operation documents, the media type the one it names, the body must match its
 // schema, and a rate-limited route must send the RateLimit headers it promises.
 import assert from "node:assert/strict";
-import { Ajv2020 } from "npm:ajv@8.20.0/dist/2020.js";
-import ajvFormats from "npm:ajv-formats@3.0.1";
 import { fetchFrom, fn, loopbackIp, testSql } from "./support.ts";
+import { nonConformance, openApi as document, parseBody } from "./openapi_support.ts";
 
 const PASSWORD = "correct horse battery staple";
-const document = JSON.parse(await Deno.readTextFile(new URL("../openapi.json", import.meta.url)));
-const ajv = new Ajv2020({ strict: false, allErrors: true });
-// A CommonJS module: its plugin function is the default export's `default`.
-ajvFormats.default(ajv);
-ajv.addSchema(document, "openapi");
-
-const pointer = (...parts: string[]) =>
-  parts.map((p) => p.replace(/~/g, "~0").replace(/\//g, "~1")).join("/");
 
 type Answer = { status: number; headers: Headers; body: unknown };
 
@@ -36,35 +27,9 @@ async function call(
     ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
   });
   const text = await res.text();
-  const operation = document.paths[docPath]?.[method.toLowerCase()];
-  assert.ok(operation, `${method} ${docPath} is not in the document`);
-  const documented = operation.responses[String(res.status)];
-  assert.ok(documented, `${method} ${path}: status ${res.status} is not documented (${text.slice(0, 200)})`);
-  const media = (res.headers.get("content-type") ?? "").split(";")[0]!.trim();
-  const content = documented.content as Record<string, unknown> | undefined;
-  if (!content) assert.equal(text, "", `${method} ${path}: ${res.status} documents no body`);
-  else {
-    assert.ok(media in content, `${method} ${path}: ${media} is not among ${Object.keys(content)}`);
-  }
-  const isJson = media === "application/json" || media === "application/problem+json";
-  if (content && isJson) {
-    const validate = ajv.getSchema(
-      `openapi#/${pointer("paths", docPath, method.toLowerCase(), "responses", String(res.status))}/content/${
-        pointer(media)
-      }/schema`,
-    )!;
-    const body = JSON.parse(text);
-    assert.ok(
-      validate(body),
-      `${method} ${path} ${res.status}: ${JSON.stringify(validate.errors)} in ${text}`,
-    );
-  }
-  for (const name of Object.keys(documented.headers ?? {})) {
-    if (name.startsWith("RateLimit-") || name === "X-Request-Id") {
-      assert.match(res.headers.get(name) ?? "", /^\S+$/, `${method} ${path}: no ${name} header`);
-    }
-  }
-  return { status: res.status, headers: res.headers, body: text && isJson ? JSON.parse(text) : text };
+  const problem = nonConformance(method, docPath, res.status, res.headers, text);
+  assert.equal(problem, null, `${method} ${path}: ${problem}`);
+  return { status: res.status, headers: res.headers, body: parseBody(res.headers, text) };
 }
 
 type Json = Record<string, unknown>;

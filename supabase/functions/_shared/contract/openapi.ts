@@ -272,7 +272,7 @@ export const OPERATIONS: Operation[] = [
     summary: "A KYC document through a signed, expiring link (local storage only)",
     auth: "signedLink",
     ok: { status: 200, media: "application/octet-stream" },
-    refusals: { 403: ["forbidden"] },
+    refusals: { 403: ["forbidden"], 404: ["not_found"] },
   },
 
   {
@@ -314,6 +314,7 @@ export const OPERATIONS: Operation[] = [
     summary: "One-click unsubscribe: a confirmation page",
     auth: "signedLink",
     ok: { status: 200, media: "text/html" },
+    refusals: { 400: ["invalid_token"] },
   },
   {
     method: "POST",
@@ -322,6 +323,7 @@ export const OPERATIONS: Operation[] = [
     summary: "One-click unsubscribe (RFC 8058)",
     auth: "signedLink",
     ok: { status: 200, media: "text/html" },
+    refusals: { 400: ["invalid_token"] },
   },
   {
     method: "POST",
@@ -567,7 +569,6 @@ function refusalsOf(op: Operation): Map<number, string[]> {
   if (op.auth === "user" || op.auth === "admin") add(401, "unauthenticated", "token_expired");
   if (op.auth === "admin") add(403, "forbidden");
   if (op.auth === "drainSecret") add(401, "unauthenticated");
-  if (op.auth === "signedLink") add(400, "bad_request"), add(404, "not_found");
   if (op.path.includes(":")) add(404, "not_found");
   if (op.auth === "user" || op.auth === "admin" || op.rateLimited) add(429, "rate_limited");
   add(503, "unavailable");
