@@ -6,7 +6,7 @@
 // an unknown query parameter) is refused with a 4xx; a method a path does not list is 405 with Allow.
 // `./dev fuzz` runs this file alone; FUZZ_SEED and FUZZ_RUNS change the seed and the examples per check.
 import assert from "node:assert/strict";
-import fc from "npm:fast-check@4.10.2";
+import fc from "fast-check";
 import { fetchFrom, fn, loopbackIp, testSql } from "./support.ts";
 import { nonConformance, openApi } from "./openapi_support.ts";
 

@@ -1,7 +1,7 @@
 // Checking an HTTP answer against the committed openapi.json with an independent validator (Ajv for JSON
 // Schema 2020-12, with ajv-formats). Used by the contract test and the fuzzer.
-import { Ajv2020 } from "npm:ajv@8.20.0/dist/2020.js";
-import ajvFormats from "npm:ajv-formats@3.0.1";
+import { Ajv2020 } from "ajv/dist/2020.js";
+import ajvFormats from "ajv-formats";
 
 // deno-lint-ignore no-explicit-any
 export type OpenApiDocument = { paths: Record<string, Record<string, any>>; components: any };
