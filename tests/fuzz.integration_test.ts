@@ -4,6 +4,7 @@
 // the gateway. Pass criteria: no 5xx; every answer conforms to the document (nonConformance); a request
 // the document calls invalid (an unknown field, a missing required field, a body that is not an object,
 // an unknown query parameter) is refused with a 4xx; a method a path does not list is 405 with Allow.
+// After the run the money invariants hold (zero-sum ledger, no negative balance).
 // `./dev fuzz` runs this file alone; FUZZ_SEED and FUZZ_RUNS change the seed and the examples per check.
 import assert from "node:assert/strict";
 import fc from "fast-check";
@@ -199,5 +200,19 @@ Deno.test("fuzz: a method a path does not list is 405 with Allow", async () => {
       assert.deepEqual(allow, [...listed].sort(), `${method} ${docPath}: Allow ${res.headers.get("allow")}`);
       await res.body?.cancel();
     }
+  }
+});
+
+Deno.test("fuzz: after the run, the ledger is zero-sum and no balance is negative", async () => {
+  const sql = testSql(1);
+  try {
+    const rows = await sql<{ v: string }[]>`
+      select v from test_support.ledger_violations() as v
+      union all
+      select format('negative balance for %s', user_id) from public.user_accounts
+        where available_minor < 0 or pending_minor < 0 or in_transit_minor < 0 or held_minor < 0`;
+    assert.deepEqual(rows.map((r) => r.v), []);
+  } finally {
+    await sql.end();
   }
 });
