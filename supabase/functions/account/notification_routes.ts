@@ -1,13 +1,11 @@
 // GET / PUT /account/notifications: the optional mails a user gets (security and money mails are always
 // sent and are not listed). PUT takes every switch (a full replacement; today only commissionDigest).
-import { z } from "zod";
 import { type UserGuard, userRoute } from "../_shared/auth/guard.ts";
 import { json, type Route } from "../_shared/http/app.ts";
 import { readJson } from "../_shared/http/body.ts";
 import type { Sql } from "../_shared/infra/db.ts";
 import { loadPreferences, setPreference } from "../_shared/infra/notify_store.ts";
-
-const preferencesBody = z.strictObject({ commissionDigest: z.boolean() });
+import { notificationPreferencesBody as preferencesBody } from "../_shared/contract/requests.ts";
 
 export function notificationRoutes(sql: () => Sql, guard: UserGuard): Route[] {
   return [

@@ -18,12 +18,9 @@ import {
   setAccountFrozen,
 } from "../_shared/infra/account_control_store.ts";
 import type { AdminRouteDeps } from "./handler.ts";
+import { accountControlBody as controlBody, roleBody } from "../_shared/contract/requests.ts";
 
 const BODY_LIMIT_BYTES = 16 * 1024;
-const reason = z.string().regex(/^[a-z][a-z0-9_]{1,39}$/, "A reason code such as fraud_suspected.");
-const note = z.string().trim().min(1, "Required.").max(2000, "At most 2000 characters.").optional();
-const controlBody = z.strictObject({ reason, note });
-const roleBody = z.strictObject({ role: z.enum(["admin", "user"]), note });
 
 const REFUSALS: Record<ControlRefusalReason, () => Problem> = {
   own_account: () => problems.forbidden("Nobody freezes or unfreezes their own account."),

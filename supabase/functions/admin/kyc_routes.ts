@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { userRoute } from "../_shared/auth/guard.ts";
 import type { AuthUser } from "../_shared/auth/require_user.ts";
-import { decideDecision, KYC_CASE_STATUSES, KYC_DECISIONS } from "../_shared/domain/kyc/kyc_case.ts";
+import { decideDecision } from "../_shared/domain/kyc/kyc_case.ts";
 import { type Context, json, type Route, toProblem } from "../_shared/http/app.ts";
 import { parseInput, queryParams, readJson } from "../_shared/http/body.ts";
 import { readPage, toPage } from "../_shared/http/pagination.ts";
@@ -21,56 +21,22 @@ import {
   recordDecision,
 } from "../_shared/infra/kyc_store.ts";
 import type { AdminRouteDeps } from "./handler.ts";
+import {
+  BULK_DECISIONS_MAX,
+  kycBulkDecisionBody as bulkBody,
+  kycDecisionBody as decisionBody,
+  type KycDecisionInput,
+  kycStatusQuery as statusQuery,
+} from "../_shared/contract/requests.ts";
 
-export const BULK_DECISIONS_MAX = 100;
+export { BULK_DECISIONS_MAX };
 const UUID = z.uuid();
 const caseKey = z.tuple([z.number().int().safe().min(0), z.uuid()]);
-const statusQuery = z.strictObject({ status: z.enum(KYC_CASE_STATUSES).optional() });
-
-const decisionFields = {
-  decision: z.enum(KYC_DECISIONS),
-  /** Shown to the user. */
-  reason: z.string().trim().min(1, "Required.").max(500, "At most 500 characters.").optional(),
-  /** For admins only. */
-  note: z.string().trim().min(1, "Required.").max(2000, "At most 2000 characters.").optional(),
-  final: z.boolean().optional(),
-};
-type DecisionInput = {
-  decision: (typeof KYC_DECISIONS)[number];
-  reason?: string | undefined;
-  note?: string | undefined;
-  final?: boolean | undefined;
-};
-
-function checkDecision(input: DecisionInput, ctx: z.RefinementCtx): void {
-  if (input.decision !== "approve" && input.reason === undefined) {
-    ctx.addIssue({
-      code: "custom",
-      path: ["reason"],
-      message: "The user is told why: required unless approving.",
-    });
-  }
-  if (input.decision === "approve" && input.reason !== undefined) {
-    ctx.addIssue({ code: "custom", path: ["reason"], message: "An approval has no reason; use note." });
-  }
-  if (input.final !== undefined && input.decision !== "reject" && input.decision !== "revoke") {
-    ctx.addIssue({ code: "custom", path: ["final"], message: "Only reject and revoke can be final." });
-  }
-}
-
-const decisionBody = z.strictObject(decisionFields).superRefine(checkDecision);
-const bulkBody = z.strictObject({
-  items: z
-    .array(z.strictObject({ caseId: z.uuid(), ...decisionFields }).superRefine(checkDecision))
-    .min(1, "At least one item.")
-    .max(BULK_DECISIONS_MAX, `At most ${BULK_DECISIONS_MAX} items.`)
-    .refine((items) => new Set(items.map((i) => i.caseId)).size === items.length, "Each case at most once."),
-});
 
 export function kycRoutes(deps: AdminRouteDeps): Route[] {
   async function decide(
     caseId: string,
-    input: DecisionInput,
+    input: KycDecisionInput,
     admin: AuthUser,
     requestId: string,
   ): Promise<DecisionResult> {

@@ -4,7 +4,6 @@
 // Packages are priced in the platform currency (money.settings): another one is 422 invalid_currency.
 // Every decision records who made it: {actorId, requestId} on the event's metadata. Publishing takes
 // an Idempotency-Key (the package id is the key's operation id, so a retry never publishes twice).
-import { z } from "zod";
 import { type UserGuard, userRoute } from "../_shared/auth/guard.ts";
 import { json, type Route } from "../_shared/http/app.ts";
 import { readJson } from "../_shared/http/body.ts";
@@ -25,16 +24,10 @@ import {
   UnknownPackageError,
 } from "../_shared/infra/catalog_store.ts";
 import type { Sql } from "../_shared/infra/db.ts";
+import { newPackageBody } from "../_shared/contract/requests.ts";
+export { newPackageBody };
 
 const PACKAGE_BODY_LIMIT_BYTES = 16 * 1024;
-
-export const newPackageBody = z.strictObject({
-  name: z.string().trim().min(1).max(100),
-  priceMinor: z.number().int().min(1).max(1_000_000_000_000),
-  currency: z.string().regex(/^[A-Z]{3}$/, "An ISO 4217 code in upper case."),
-  dailyRateBps: z.number().int().min(1).max(10_000),
-  durationDays: z.number().int().min(1).max(3650),
-});
 
 export type PackageRoutesDeps = { sql: () => Sql; guard: UserGuard; idempotency?: IdempotencyOptions };
 

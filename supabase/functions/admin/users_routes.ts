@@ -20,16 +20,13 @@ import {
   type UserKey,
 } from "../_shared/infra/admin_store.ts";
 import type { Sql } from "../_shared/infra/db.ts";
+import {
+  userOverviewQuery as overviewQuery,
+  userSearchQuery as searchQuery,
+} from "../_shared/contract/requests.ts";
 
 const userKey = z.tuple([z.iso.datetime({ offset: true }), z.uuid()]);
 const runKey = z.number().int().positive().safe();
-// Postgres cannot hold a NUL in text: refused here, by name, instead of failing inside the query.
-const search = z.string().max(320).refine((s) => !s.includes("\0"), "May not contain NUL characters.");
-const searchQuery = z.strictObject({ search: search.optional() });
-const overviewQuery = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(100).optional(),
-  eventsBefore: z.coerce.number().int().positive().safe().optional(),
-});
 const CSV_PAGE_ROWS = 1000;
 const CSV_ROWS_MAX = 1_000_000;
 const CSV_COLUMNS: (keyof AdminUser)[] = [

@@ -11,20 +11,13 @@ import { problems } from "../_shared/http/problem.ts";
 import { withdrawalProblem } from "../_shared/http/withdrawal_problems.ts";
 import type { Sql } from "../_shared/infra/db.ts";
 import { decideWithdrawal, listWithdrawalsForReview } from "../_shared/infra/withdrawal_store.ts";
+import {
+  withdrawalDecisionBody as decisionBody,
+  withdrawalStatusQuery as statusQuery,
+} from "../_shared/contract/requests.ts";
 
 const DECISION_BODY_LIMIT_BYTES = 16 * 1024;
 
-const decisionBody = z.strictObject({
-  decision: z.enum(["approve", "reject", "mark_paid"]),
-  reference: z.string().trim().min(1).max(200).optional(),
-  reason: z.string().trim().min(1).max(1000).optional(),
-}).refine((b) => b.decision !== "mark_paid" || b.reference !== undefined, {
-  path: ["reference"],
-  message: "mark_paid needs the payout's external reference.",
-});
-const statusQuery = z.strictObject({
-  status: z.enum(["pending", "approved", "rejected", "paid"]).optional(),
-});
 const queueKey = z.tuple([z.iso.datetime({ offset: true }), z.uuid()]);
 
 export type WithdrawalRoutesDeps = { sql: () => Sql; guard: UserGuard };

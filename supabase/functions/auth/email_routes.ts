@@ -8,12 +8,9 @@
 //                                          fail CLOSED (guessing the current password)
 // Reset answers 202 the same way whether or not the address has an account (no enumeration): the same
 // body, the same single round trip, a token generated and hashed either way.
-import { z } from "zod";
 import { ipKey, type UserGuard, userRoute } from "../_shared/auth/guard.ts";
 import { hashPassword, verifyPassword } from "../_shared/auth/password_hash.ts";
 import { isRefreshTokenShape, newRefreshToken, refreshTokenSha256 } from "../_shared/auth/refresh_token.ts";
-import { emailSchema } from "../_shared/domain/identity/email.ts";
-import { normalizePassword, passwordSchema } from "../_shared/domain/identity/password.ts";
 import type { Context, Route } from "../_shared/http/app.ts";
 import { readJson } from "../_shared/http/body.ts";
 import type { FunctionDeps } from "../_shared/http/function_deps.ts";
@@ -30,16 +27,14 @@ import {
   verifyEmail,
 } from "../_shared/infra/email_token_store.ts";
 import { type AccountJson, registerUser, type Registration } from "../_shared/infra/identity_store.ts";
+import {
+  passwordChangeBody as changeBody,
+  passwordResetBody as resetBody,
+  passwordResetConfirmBody as confirmBody,
+  verifyEmailBody as verifyBody,
+} from "../_shared/contract/requests.ts";
 
 const BODY_LIMIT_BYTES = 64 * 1024;
-const tokenSchema = z.string().min(1, "Required.").max(512, "Too long.");
-const resetBody = z.strictObject({ email: emailSchema });
-const confirmBody = z.strictObject({ token: tokenSchema, newPassword: passwordSchema });
-const verifyBody = z.strictObject({ token: tokenSchema });
-const changeBody = z.strictObject({
-  currentPassword: z.string().min(1, "Required.").max(512, "Too long.").transform(normalizePassword),
-  newPassword: passwordSchema,
-});
 
 async function newEmailToken() {
   const token = newRefreshToken();

@@ -18,14 +18,11 @@
 // 9-character password twice should not lose two of their three signups for the hour. Every attempt
 // that reaches the database counts, including 401, 409 (so emails cannot be enumerated fast) and 422.
 // User routes check the per-IP limit before the token, so floods of bad tokens are limited too.
-import { z } from "zod";
 import { createUserGuard, ipKey, userRoute } from "../_shared/auth/guard.ts";
 import { signAccessToken } from "../_shared/auth/jwt.ts";
 import { dummyPasswordHash, hashPassword, verifyPassword } from "../_shared/auth/password_hash.ts";
 import { isRefreshTokenShape, newRefreshToken, refreshTokenSha256 } from "../_shared/auth/refresh_token.ts";
-import { emailSchema } from "../_shared/domain/identity/email.ts";
-import { normalizePassword, passwordSchema } from "../_shared/domain/identity/password.ts";
-import { generateReferralCode, referralCodeSchema } from "../_shared/domain/identity/referral_code.ts";
+import { generateReferralCode } from "../_shared/domain/identity/referral_code.ts";
 import { type FunctionDeps, functionDepsFromEnv, lazyHandler } from "../_shared/http/function_deps.ts";
 import { type Context, createApp, json } from "../_shared/http/app.ts";
 import { readJson } from "../_shared/http/body.ts";
@@ -43,22 +40,11 @@ import {
   startSession,
   UnknownReferralCodeError,
 } from "../_shared/infra/identity_store.ts";
+import { loginBody, refreshBody, signupBody } from "../_shared/contract/requests.ts";
 
 /** Auth bodies are tiny; 64 KiB leaves room for 10,000-character junk to reach validation (400). */
 export const AUTH_BODY_LIMIT_BYTES = 64 * 1024;
 const REFERRAL_CODE_ATTEMPTS = 3;
-
-const signupBody = z.strictObject({
-  email: emailSchema,
-  password: passwordSchema,
-  referralCode: referralCodeSchema.nullish(),
-});
-// Login does not re-apply the signup length rules (they may change); it only bounds the work.
-const loginBody = z.strictObject({
-  email: emailSchema,
-  password: z.string().min(1, "Required.").max(512, "Too long.").transform(normalizePassword),
-});
-const refreshBody = z.strictObject({ refreshToken: z.string().min(1, "Required.").max(512, "Too long.") });
 
 export type AuthDeps = FunctionDeps;
 

@@ -35,11 +35,11 @@ import {
   type Stripe,
   stripe,
 } from "../_shared/infra/stripe.ts";
+import { purchaseBody } from "../_shared/contract/requests.ts";
 
 /** {"packageId": "<uuid>"} is about 50 bytes; 16 KiB leaves room for junk to reach validation. */
 export const PURCHASE_BODY_LIMIT_BYTES = 16 * 1024;
 
-const purchaseBody = z.strictObject({ packageId: z.uuid() });
 const purchaseKey = z.tuple([z.iso.datetime({ offset: true }), z.uuid()]);
 
 export type PurchasesDeps = FunctionDeps & {

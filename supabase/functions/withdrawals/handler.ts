@@ -17,23 +17,10 @@ import {
 import { readPage, toPage } from "../_shared/http/pagination.ts";
 import { withdrawalProblem } from "../_shared/http/withdrawal_problems.ts";
 import { listMyWithdrawals, requestWithdrawal } from "../_shared/infra/withdrawal_store.ts";
+import { withdrawalBody } from "../_shared/contract/requests.ts";
 
 const WITHDRAWAL_BODY_LIMIT_BYTES = 16 * 1024;
 
-/** What an admin reads before paying out must be what is stored: no Unicode "other" characters
- * (controls Cc, format Cf such as bidirectional overrides and isolates, LRM/RLM and zero-width
- * characters, lone surrogates Cs, private use Co, unassigned Cn) and no line or paragraph separators,
- * any of which can make the account shown differ from the account paid. */
-const HIDDEN_OR_REORDERING = /[\p{C}\p{Zl}\p{Zp}]/u;
-
-const withdrawalBody = z.strictObject({
-  amountMinor: z.number().int().min(1).max(1_000_000_000_000),
-  currency: z.string().regex(/^[A-Z]{3}$/, "An ISO 4217 code in upper case."),
-  destination: z.string().trim().min(1).max(500).refine(
-    (text) => !HIDDEN_OR_REORDERING.test(text),
-    "Control, formatting and invisible characters (such as bidirectional overrides) are not allowed.",
-  ),
-});
 const withdrawalKey = z.tuple([z.iso.datetime({ offset: true }), z.uuid()]);
 
 export type WithdrawalsDeps = FunctionDeps & {
