@@ -180,11 +180,23 @@ Deno.test("CSV fields are quoted, and formulas are defused", () => {
 });
 
 Deno.test("the earnings run history is paginated newest first", async () => {
-  const res = await get("/earnings-runs?limit=2");
-  assert.equal(res.status, 200);
-  const body = await res.json();
-  assert.ok(Array.isArray(body.items));
-  for (const run of body.items) assert.ok(["succeeded", "failed"].includes(run.status));
+  // Three runs of our own, the newest in the table (run ids grow); pages of two walk them newest first.
+  const ids = (await sql<{ id: number }[]>`
+    insert into money.earnings_runs (started_at, duration_ms, periods, status, error)
+    select now() + make_interval(secs => n), n, 0, case when n = 2 then 'failed' else 'succeeded' end,
+           case when n = 2 then 'test' end
+    from generate_series(1, 3) n returning run_id as id`).map((r) => Number(r.id)).sort((a, b) => b - a);
+  try {
+    const first = await (await get("/earnings-runs?limit=2")).json();
+    assert.deepEqual(first.items.map((r: { id: number }) => r.id), ids.slice(0, 2));
+    assert.equal(first.items[1].status, "failed");
+    assert.ok(first.nextCursor);
+    const next = await (await get(`/earnings-runs?limit=2&cursor=${encodeURIComponent(first.nextCursor)}`))
+      .json();
+    assert.equal(next.items[0].id, ids[2]);
+  } finally {
+    await sql`delete from money.earnings_runs where run_id = any(${ids})`;
+  }
   assert.equal((await get("/earnings-runs?cursor=abc")).status, 400);
   await sql.end();
 });
