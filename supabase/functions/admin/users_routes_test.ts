@@ -7,7 +7,8 @@ import { createSql } from "../_shared/infra/db.ts";
 import { redis } from "../_shared/infra/redis.ts";
 import { DATABASE_URL } from "../../../tests/support.ts";
 import { authHandler, rateLimits, TEST_TOKENS } from "../auth/handler_test_support.ts";
-import { CSV_TRAILER, csvField, userRoutes, type UserRoutesDeps } from "./users_routes.ts";
+import { CSV_TRAILER, csvField } from "../_shared/http/csv.ts";
+import { userRoutes, type UserRoutesDeps } from "./users_routes.ts";
 
 const sql = createSql(DATABASE_URL, 4);
 const guard = createUserGuard({
