@@ -1,21 +1,16 @@
 // Password reset, email verification and password change end to end: through the gateway, with the
 // mails read from the local inbox the stack's Resend-compatible endpoint keeps.
 import assert from "node:assert/strict";
-import { fn, testSql } from "./support.ts";
+import { fetchFrom, fn, loopbackIp, testSql } from "./support.ts";
 import { inbox, tokenOf, waitForMail } from "./mail_support.ts";
 
 const PASSWORD = "correct horse battery staple";
 const NEW_PASSWORD = "a brand new passphrase";
 
-function ip(): string {
-  const b = crypto.getRandomValues(new Uint8Array(3));
-  return `10.${b[0]}.${b[1]}.${b[2]}`;
-}
-
 async function post(path: string, body: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(fn(path), {
+  const res = await fetchFrom(loopbackIp(), fn(path), {
     method: "POST",
-    headers: { "content-type": "application/json", "x-forwarded-for": ip(), ...headers },
+    headers: { "content-type": "application/json", ...headers },
     body: JSON.stringify(body),
   });
   const text = await res.text();
@@ -30,8 +25,8 @@ async function signup() {
 }
 
 async function me(accessToken: string) {
-  const res = await fetch(fn("auth/me"), {
-    headers: { authorization: `Bearer ${accessToken}`, "x-forwarded-for": ip() },
+  const res = await fetchFrom(loopbackIp(), fn("auth/me"), {
+    headers: { authorization: `Bearer ${accessToken}` },
   });
   return await res.json();
 }
@@ -79,9 +74,9 @@ Deno.test("email verification end to end: signup mails a link, verify flips /aut
   const user = await signup();
   assert.equal((await me(user.accessToken)).emailVerified, false);
   const first = tokenOf(await waitForMail(user.email, /Verify your email/));
-  const resent = await fetch(fn("auth/verify-email/resend"), {
+  const resent = await fetchFrom(loopbackIp(), fn("auth/verify-email/resend"), {
     method: "POST",
-    headers: { authorization: `Bearer ${user.accessToken}`, "x-forwarded-for": ip() },
+    headers: { authorization: `Bearer ${user.accessToken}` },
   });
   assert.equal(resent.status, 202);
   const second = tokenOf(await waitForMail(user.email, /Verify your email/, 2));
@@ -102,12 +97,11 @@ Deno.test("change password: 204, other sessions revoked, this one kept, a mail s
   const user = await signup();
   const other = await post("auth/login", { email: user.email, password: PASSWORD });
   const change = (currentPassword: string) =>
-    fetch(fn("auth/password"), {
+    fetchFrom(loopbackIp(), fn("auth/password"), {
       method: "POST",
       headers: {
         "content-type": "application/json",
         authorization: `Bearer ${user.accessToken}`,
-        "x-forwarded-for": ip(),
       },
       body: JSON.stringify({ currentPassword, newPassword: NEW_PASSWORD }),
     });
