@@ -15,6 +15,7 @@ const ALL = [
   "kyc",
   "outbox",
   "search",
+  "export",
 ];
 const names = Deno.args.length > 0 ? Deno.args : ALL;
 const resultsDir = new URL("./results/", import.meta.url);

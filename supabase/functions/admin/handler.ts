@@ -10,6 +10,7 @@ import {
 import { documentStorageFromEnv } from "../_shared/infra/document_storage/from_env.ts";
 import { uploadLimitsFromEnv } from "../kyc/upload_limits.ts";
 import { accountControlRoutes } from "./account_controls_routes.ts";
+import { exportRoutes } from "./exports_routes.ts";
 import { kycRoutes } from "./kyc_routes.ts";
 import { packageRoutes } from "./packages_routes.ts";
 import { userRoutes } from "./users_routes.ts";
@@ -33,6 +34,7 @@ export function createAdminHandler(deps: AdminDeps) {
     ...withdrawalRoutes(routeDeps),
     ...userRoutes(routeDeps),
     ...accountControlRoutes(routeDeps),
+    ...exportRoutes(routeDeps),
   ];
   return createApp({ functionName: "admin", routes });
 }

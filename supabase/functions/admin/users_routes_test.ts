@@ -7,7 +7,8 @@ import { createSql } from "../_shared/infra/db.ts";
 import { redis } from "../_shared/infra/redis.ts";
 import { DATABASE_URL } from "../../../tests/support.ts";
 import { authHandler, rateLimits, TEST_TOKENS } from "../auth/handler_test_support.ts";
-import { CSV_TRAILER, csvField, userRoutes, type UserRoutesDeps } from "./users_routes.ts";
+import { CSV_TRAILER, csvField } from "../_shared/http/csv.ts";
+import { userRoutes, type UserRoutesDeps } from "./users_routes.ts";
 
 const sql = createSql(DATABASE_URL, 4);
 const guard = createUserGuard({
@@ -177,6 +178,33 @@ Deno.test("CSV fields are quoted, and formulas are defused", () => {
   assert.equal(csvField("=HYPERLINK(1)"), "'=HYPERLINK(1)");
   assert.equal(csvField(null), "");
   assert.equal(csvField(3), "3");
+});
+
+Deno.test("the CSV export and the JSON list page through users registered within one millisecond", async () => {
+  // Registration times keep microseconds; a page's last key must too, or the next page starts at the
+  // millisecond and skips the users registered in the rest of it.
+  const tag = crypto.randomUUID().slice(0, 8);
+  const ids = [crypto.randomUUID(), crypto.randomUUID(), crypto.randomUUID()];
+  const times = ["2031-06-01T00:00:00.123900Z", "2031-06-01T00:00:00.123500Z", "2031-06-01T00:00:00.123100Z"];
+  for (const [i, id] of ids.entries()) {
+    await sql`insert into public.users (user_id, referral_code, registered_at)
+              values (${id}::uuid, test_support.referral_code(), ${times[i]!}::text::timestamptz)`;
+    await sql`insert into private.profiles (user_id, email) values (${id}::uuid, ${`usec-${tag}-${i}@example.com`})`;
+    await sql`insert into private.credentials (user_id, password_hash) values (${id}::uuid, '$scrypt$x')`;
+  }
+  try {
+    const csv = await csvLines(
+      await get(`/users.csv?search=usec-${tag}`, "admin", adminApp({ csvPageRows: 1 })),
+    );
+    assert.deepEqual(csv.slice(1, -1).map((l) => l.split(",")[0]), ids, "newest first, none skipped");
+    const first = await (await get(`/users?search=usec-${tag}&limit=1`)).json();
+    const second = await (await get(`/users?search=usec-${tag}&limit=1&cursor=${first.nextCursor}`)).json();
+    assert.equal(second.items[0]?.id, ids[1]);
+  } finally {
+    await sql`delete from private.credentials where user_id = any(${ids}::uuid[])`;
+    await sql`delete from private.profiles where user_id = any(${ids}::uuid[])`;
+    await sql`delete from public.users where user_id = any(${ids}::uuid[])`;
+  }
 });
 
 Deno.test("the earnings run history is paginated newest first", async () => {

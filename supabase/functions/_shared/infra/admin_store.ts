@@ -49,7 +49,11 @@ export function listUsers(
     : sql`select user_id from private.profiles where email >= ${term} and email < ${term + "\u{10FFFF}"}`;
   // A range instead of LIKE for a prefix, so the unique email index serves it whatever the collation.
   const matches = term === "" ? sql`` : sql`and u.user_id in (${text} ${byCode} ${byId})`;
-  const afterKey = after ? sql`and (u.registered_at, u.user_id) < (${after[0]}, ${after[1]})` : sql``;
+  // ::text first: a parameter typed timestamptz passes through a JS Date in postgres.js and loses its
+  // microseconds, and the next page would skip the rest of that millisecond.
+  const afterKey = after
+    ? sql`and (u.registered_at, u.user_id) < (${after[0]}::text::timestamptz, ${after[1]}::uuid)`
+    : sql``;
   return sql<AdminUser[]>`
     select u.user_id as id, p.email, c.role, u.referral_code as "referralCode", u.referrer_id as "referrerId",
            u.vip_level as "vipLevel", u.kyc_status as "kycStatus", money.rfc3339(u.registered_at) as "createdAt"

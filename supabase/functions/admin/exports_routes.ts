@@ -1,0 +1,72 @@
+// Finance exports, composed into the admin function (admin/handler.ts):
+//   GET /admin/exports/{purchases,commissions,withdrawals,ledger,earnings}.csv?from=&to=
+// Rows whose time (created, accrued, requested, recorded, period start) lies in the UTC window [from, to),
+// oldest first, streamed page by page with no row cap (the window bounds it), ending with the `#end,<rows>`
+// trailer row (_shared/http/csv.ts). Columns per kind: _shared/infra/export_store.ts.
+import { z } from "zod";
+import { type UserGuard, userRoute } from "../_shared/auth/guard.ts";
+import type { Route } from "../_shared/http/app.ts";
+import { parseInput, queryParams } from "../_shared/http/body.ts";
+import { csvResponse } from "../_shared/http/csv.ts";
+import { problems } from "../_shared/http/problem.ts";
+import type { Sql } from "../_shared/infra/db.ts";
+import { EXPORT_KINDS, type ExportKey, type ExportRow, EXPORTS } from "../_shared/infra/export_store.ts";
+
+const EXPORT_PAGE_ROWS = 1000;
+/** A leap year and no more: enough for any yearly close, small enough that one request has an end. */
+export const EXPORT_WINDOW_DAYS_MAX = 366;
+const DAY_MS = 86_400_000;
+
+// A date alone is that day's UTC midnight; a date-time must carry its offset, so no window depends on a
+// server's or session's time zone.
+const instant = z.union([z.iso.date(), z.iso.datetime({ offset: true })])
+  .transform((text) => text.length === 10 ? `${text}T00:00:00Z` : text)
+  .refine((text) => Number.isFinite(Date.parse(text)), "Not a valid date.");
+const windowQuery = z.strictObject({ from: instant, to: instant });
+
+export function exportWindow(url: URL): { from: string; to: string } {
+  const window = parseInput(windowQuery, queryParams(url), "query");
+  const days = (Date.parse(window.to) - Date.parse(window.from)) / DAY_MS;
+  if (days <= 0) throw problems.validation([{ path: "to", message: "Must be after from." }]);
+  if (days > EXPORT_WINDOW_DAYS_MAX) {
+    throw problems.validation([{
+      path: "to",
+      message: `At most ${EXPORT_WINDOW_DAYS_MAX} days after from.`,
+    }]);
+  }
+  return window;
+}
+
+export type ExportRoutesDeps = {
+  sql: () => Sql;
+  guard: UserGuard;
+  /** Rows per query (tests make it small). */
+  exportPageRows?: number;
+};
+
+export function exportRoutes(deps: ExportRoutesDeps): Route[] {
+  const pageRows = deps.exportPageRows ?? EXPORT_PAGE_ROWS;
+  return EXPORT_KINDS.map((kind): Route => {
+    const spec = EXPORTS[kind];
+    const path = `/exports/${kind}.csv`;
+    return {
+      method: "GET",
+      path,
+      handler: userRoute(deps.guard, async (ctx) => {
+        const { from, to } = exportWindow(ctx.url);
+        return await csvResponse<ExportRow, ExportKey>({
+          functionName: "admin",
+          requestId: ctx.requestId,
+          route: path,
+          filename: `${kind}_${from.slice(0, 10)}_${to.slice(0, 10)}.csv`,
+          columns: spec.columns,
+          page: (after, limit) => spec.page(deps.sql(), from, to, after, limit),
+          keyOf: spec.keyOf,
+          cells: (row) => spec.columns.map((c) => row[c]),
+          pageRows,
+          rowsMax: Infinity,
+        });
+      }, { admin: true }),
+    };
+  });
+}
