@@ -3,11 +3,11 @@
 // Rows whose time (created, accrued, requested, recorded, period start) lies in the UTC window [from, to),
 // oldest first, streamed page by page with no row cap (the window bounds it), ending with the `#end,<rows>`
 // trailer row (_shared/http/csv.ts). Columns per kind: _shared/infra/export_store.ts.
-import { z } from "zod";
 import { type UserGuard, userRoute } from "../_shared/auth/guard.ts";
 import type { Route } from "../_shared/http/app.ts";
 import { parseInput, queryParams } from "../_shared/http/body.ts";
 import { csvResponse } from "../_shared/http/csv.ts";
+import { exportWindowQuery } from "../_shared/contract/requests.ts";
 import { problems } from "../_shared/http/problem.ts";
 import type { Sql } from "../_shared/infra/db.ts";
 import { EXPORT_KINDS, type ExportKey, type ExportRow, EXPORTS } from "../_shared/infra/export_store.ts";
@@ -17,12 +17,7 @@ const EXPORT_PAGE_ROWS = 1000;
 export const EXPORT_WINDOW_DAYS_MAX = 366;
 const DAY_MS = 86_400_000;
 
-// A date alone is that day's UTC midnight; a date-time must carry its offset, so no window depends on a
-// server's or session's time zone.
-const instant = z.union([z.iso.date(), z.iso.datetime({ offset: true })])
-  .transform((text) => text.length === 10 ? `${text}T00:00:00Z` : text)
-  .refine((text) => Number.isFinite(Date.parse(text)), "Not a valid date.");
-const windowQuery = z.strictObject({ from: instant, to: instant });
+const windowQuery = exportWindowQuery;
 
 export function exportWindow(url: URL): { from: string; to: string } {
   const window = parseInput(windowQuery, queryParams(url), "query");
@@ -48,16 +43,15 @@ export function exportRoutes(deps: ExportRoutesDeps): Route[] {
   const pageRows = deps.exportPageRows ?? EXPORT_PAGE_ROWS;
   return EXPORT_KINDS.map((kind): Route => {
     const spec = EXPORTS[kind];
-    const path = `/exports/${kind}.csv`;
     return {
       method: "GET",
-      path,
+      path: `/exports/${kind}.csv`,
       handler: userRoute(deps.guard, async (ctx) => {
         const { from, to } = exportWindow(ctx.url);
         return await csvResponse<ExportRow, ExportKey>({
           functionName: "admin",
           requestId: ctx.requestId,
-          route: path,
+          route: `/exports/${kind}.csv`,
           filename: `${kind}_${from.slice(0, 10)}_${to.slice(0, 10)}.csv`,
           columns: spec.columns,
           page: (after, limit) => spec.page(deps.sql(), from, to, after, limit),

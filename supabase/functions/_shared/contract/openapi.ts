@@ -355,6 +355,16 @@ export const OPERATIONS: Operation[] = [
     query: req.userSearchQuery,
     ok: { status: 200, media: "text/csv" },
   },
+  ...req.EXPORT_KINDS.map((kind): Operation => ({
+    method: "GET",
+    path: `/exports/${kind}.csv`,
+    fn: "admin",
+    summary: `Finance export of ${kind} in the UTC window [from, to) (at most 366 days), as CSV, streamed; ` +
+      "a complete export ends with a #end trailer row",
+    auth: "admin",
+    query: req.exportWindowQuery,
+    ok: { status: 200, media: "text/csv" },
+  })),
   {
     method: "GET",
     path: "/users/:id",

@@ -127,3 +127,12 @@ const controlReason = z.string().regex(/^[a-z][a-z0-9_]{1,39}$/, "A reason code 
 const controlNote = z.string().trim().min(1, "Required.").max(2000, "At most 2000 characters.").optional();
 export const accountControlBody = z.strictObject({ reason: controlReason, note: controlNote });
 export const roleBody = z.strictObject({ role: z.enum(["admin", "user"]), note: controlNote });
+
+/** Finance exports: GET /admin/exports/{kind}.csv?from=&to=. */
+export const EXPORT_KINDS = ["purchases", "commissions", "withdrawals", "ledger", "earnings"] as const;
+// A date alone is that day's UTC midnight; a date-time must carry its offset, so no window depends on a
+// server's or session's time zone.
+const instant = z.union([z.iso.date(), z.iso.datetime({ offset: true })])
+  .transform((text) => text.length === 10 ? `${text}T00:00:00Z` : text)
+  .refine((text) => Number.isFinite(Date.parse(text)), "Not a valid date.");
+export const exportWindowQuery = z.strictObject({ from: instant, to: instant });

@@ -6,7 +6,8 @@
 // Date, which drops the microseconds, so a page would start again inside the previous one.
 import type { Sql } from "./db.ts";
 
-export const EXPORT_KINDS = ["purchases", "commissions", "withdrawals", "ledger", "earnings"] as const;
+import { EXPORT_KINDS } from "../contract/requests.ts";
+export { EXPORT_KINDS };
 export type ExportKind = typeof EXPORT_KINDS[number];
 export type ExportRow = Record<string, string | number | null>;
 /** The window column's value and the rest of the unique key, from a page's last row. */
