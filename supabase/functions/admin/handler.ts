@@ -10,6 +10,7 @@ import {
 import { documentStorageFromEnv } from "../_shared/infra/document_storage/from_env.ts";
 import { uploadLimitsFromEnv } from "../kyc/upload_limits.ts";
 import { kycRoutes } from "./kyc_routes.ts";
+import { opsRoutes } from "./ops_routes.ts";
 import { packageRoutes } from "./packages_routes.ts";
 import { userRoutes } from "./users_routes.ts";
 import { withdrawalRoutes } from "./withdrawals_routes.ts";
@@ -31,6 +32,7 @@ export function createAdminHandler(deps: AdminDeps) {
     ...packageRoutes(routeDeps),
     ...withdrawalRoutes(routeDeps),
     ...userRoutes(routeDeps),
+    ...opsRoutes(routeDeps),
   ];
   return createApp({ functionName: "admin", routes });
 }
