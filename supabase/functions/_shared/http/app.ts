@@ -4,6 +4,8 @@ import { Problem, problemResponse, problems } from "./problem.ts";
 import { IdempotencyKeyReusedError, WrongExpectedVersionError } from "../infra/event_store.ts";
 import { NotAdminError } from "../infra/admin_authority.ts";
 import { isRetryableConflict, isUnacceptableValue, isUnavailableError } from "../infra/db.ts";
+import { redis } from "../infra/redis.ts";
+import { maybeFlushRequestMetrics, recordRequest } from "./request_metrics.ts";
 
 export type Context = {
   req: Request;
@@ -88,6 +90,9 @@ function routePathOf(pathname: string, functionPrefix: string): string {
 
 export type AppOptions = { functionName: string; routes: Route[]; allowedOrigins?: string[] };
 
+// Request metrics go to Redis when it is configured (see request_metrics.ts).
+const metricsRedis = Deno.env.get("UPSTASH_REDIS_REST_URL") ? redis : null;
+
 export function createApp(options: AppOptions): (req: Request) => Promise<Response> {
   const routes = options.routes.map(compile);
   const prefix = `/${options.functionName}`;
@@ -129,15 +134,18 @@ export function createApp(options: AppOptions): (req: Request) => Promise<Respon
     if (!headers.has("Cache-Control")) headers.set("Cache-Control", "no-store");
     headers.set("X-Request-Id", requestId);
     applyCors(req, headers, allowedOrigins);
+    const durationMs = performance.now() - started;
     logRequest({
       function: options.functionName,
       requestId,
       method: req.method,
       route: routePath,
       status: response.status,
-      durationMs: Math.round((performance.now() - started) * 10) / 10,
+      durationMs: Math.round(durationMs * 10) / 10,
       userId: ctx.userId,
     });
+    recordRequest(options.functionName, response.status, durationMs / 1000);
+    await maybeFlushRequestMetrics(metricsRedis);
     return response;
   };
 }
