@@ -1,6 +1,6 @@
 // GET /metrics in-process against the real Postgres and Redis, parsed by a real Prometheus text parser.
 import assert from "node:assert/strict";
-import parsePrometheusTextFormat from "npm:parse-prometheus-text-format@1.1.1";
+import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { createApp } from "../_shared/http/app.ts";
 import { flushRequestMetrics } from "../_shared/http/request_metrics.ts";
 import { createSql } from "../_shared/infra/db.ts";
