@@ -5,6 +5,7 @@ import { IdempotencyKeyReusedError, WrongExpectedVersionError } from "../infra/e
 import { NotAdminError } from "../infra/admin_authority.ts";
 import { isRetryableConflict, isUnacceptableValue, isUnavailableError } from "../infra/db.ts";
 import { redis } from "../infra/redis.ts";
+import { captureRequestError, scrubText } from "../infra/error_tracking.ts";
 import { maybeFlushRequestMetrics, recordRequest } from "./request_metrics.ts";
 
 export type Context = {
@@ -125,7 +126,16 @@ export function createApp(options: AppOptions): (req: Request) => Promise<Respon
       }
     } catch (error) {
       const problem = toProblem(error);
-      if (problem.status >= 500) logError(options.functionName, requestId, error);
+      if (problem.status >= 500) {
+        logError(options.functionName, requestId, error);
+        await captureRequestError(error, {
+          fn: options.functionName,
+          requestId,
+          route: routePath,
+          method: req.method,
+          userId: ctx.userId,
+        });
+      }
       response = problemResponse(problem, requestId);
     }
     response = withMutableHeaders(response);
@@ -217,7 +227,8 @@ function logRequest(line: Record<string, unknown>): void {
 }
 
 function logError(fn: string, requestId: string, error: unknown): void {
-  const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  // Scrubbed as Sentry events are: an error message may quote an email, a token or a password.
+  const message = scrubText(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
   console.error(
     JSON.stringify({
       time: new Date().toISOString(),
