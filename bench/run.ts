@@ -2,7 +2,18 @@
 // bench/results/<scenario>.json for each.
 import type { BenchResult } from "./lib.ts";
 
-const ALL = ["append", "http", "me", "ratelimit", "purchase", "withdraw", "earnings", "rebuild", "network"];
+const ALL = [
+  "append",
+  "http",
+  "me",
+  "ratelimit",
+  "purchase",
+  "withdraw",
+  "earnings",
+  "rebuild",
+  "network",
+  "restore",
+];
 const names = Deno.args.length > 0 ? Deno.args : ALL;
 const resultsDir = new URL("./results/", import.meta.url);
 await Deno.mkdir(resultsDir, { recursive: true });

@@ -150,3 +150,36 @@ export async function restoreDrill(sql: Sql, file: string): Promise<DrillResult>
   }
   return { events, loadMs, rebuildMs, differing, chainHeadMatches };
 }
+
+if (import.meta.main) {
+  const [command, arg] = Deno.args;
+  const databaseUrl = Deno.env.get("DATABASE_URL")!;
+  if (command === "export") {
+    const stamp = new Date().toISOString().replace(/[-:]/g, "").replace(/\..*/, "");
+    const file = arg ?? `.local/exports/events-${stamp}.ndjson.gz`;
+    await Deno.mkdir(file.replace(/\/[^/]*$/, ""), { recursive: true });
+    const header = await exportEvents(databaseUrl, file);
+    const uploaded = await uploadExport(file, file.replace(/^.*\//, ""));
+    console.error(
+      `exported ${header.eventCount} events, chain head ${header.chainHead?.seq ?? "none"}` +
+        (uploaded ? `, uploaded to ${uploaded}` : ""),
+    );
+    console.log(await Deno.realPath(file));
+  } else if (command === "drill" && arg) {
+    const { scratchDatabase } = await import("../tests/scratch_db.ts");
+    const empty = await scratchDatabase();
+    const sql = createSql(empty.url, 2);
+    try {
+      const drill = await restoreDrill(sql, arg);
+      const ok = drill.differing.length === 0 && drill.chainHeadMatches;
+      console.log(JSON.stringify({ ok, ...drill }));
+      if (!ok) Deno.exit(1);
+    } finally {
+      await sql.end();
+      await empty.drop();
+    }
+  } else {
+    console.error("usage: event_export.ts export [file] | drill <file>");
+    Deno.exit(2);
+  }
+}
