@@ -16,6 +16,7 @@ const ALL = [
   "outbox",
   "search",
   "export",
+  "restore",
 ];
 const names = Deno.args.length > 0 ? Deno.args : ALL;
 const resultsDir = new URL("./results/", import.meta.url);

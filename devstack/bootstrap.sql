@@ -28,6 +28,8 @@ $$;
 
 create extension if not exists pgcrypto with schema extensions;
 create extension if not exists pgtap with schema extensions;
+-- Query statistics, as Supabase enables them (the cluster preloads the library).
+create extension if not exists pg_stat_statements with schema extensions;
 do $$
 begin
   execute format('alter database %I set search_path = "$user", public, extensions', current_database());

@@ -65,10 +65,14 @@ listen_addresses = '127.0.0.1'
 unix_socket_directories = ''
 max_connections = 300
 shared_buffers = 1GB
-shared_preload_libraries = 'pg_cron'
+shared_preload_libraries = 'pg_cron,pg_stat_statements'
 cron.database_name = 'postgres'
 log_min_messages = warning
 CONF
+  fi
+  # pg_stat_statements, as on Supabase (clusters made before it was added get it on their next start).
+  if ! grep -q "pg_stat_statements" "$data/postgresql.conf"; then
+    echo "shared_preload_libraries = 'pg_cron,pg_stat_statements'" >>"$data/postgresql.conf"
   fi
   if ! as_postgres "$PG_BIN/pg_ctl" -D "$data" status >/dev/null 2>&1; then
     claim_port DB_PORT "$DB_PORT"

@@ -30,6 +30,14 @@ export async function scratchDatabase(): Promise<{ url: string; drop: () => Prom
   for (const file of migrations) files.push(new URL(`supabase/migrations/${file}`, root).pathname);
   files.push(new URL("devstack/test_support.sql", root).pathname);
   for (const file of files) await psql(url.href, ["--single-transaction", "-f", file]);
+  // Recorded as ./dev (and the Supabase CLI) record them, so a backup's manifest lists them.
+  const versions = migrations.map((m) => `('${m.split("_")[0]}', '${m.replace(/^\d+_|\.sql$/g, "")}')`);
+  await psql(url.href, [
+    "-c",
+    `create schema if not exists supabase_migrations;
+     create table if not exists supabase_migrations.schema_migrations (version text primary key, statements text[], name text);
+     insert into supabase_migrations.schema_migrations (version, name) values ${versions.join(", ")}`,
+  ]);
   return {
     url: url.href,
     drop: () => psql(admin, ["-c", `drop database if exists ${name} with (force)`]),

@@ -12,6 +12,7 @@ import { uploadLimitsFromEnv } from "../kyc/upload_limits.ts";
 import { accountControlRoutes } from "./account_controls_routes.ts";
 import { exportRoutes } from "./exports_routes.ts";
 import { kycRoutes } from "./kyc_routes.ts";
+import { opsRoutes } from "./ops_routes.ts";
 import { packageRoutes } from "./packages_routes.ts";
 import { userRoutes } from "./users_routes.ts";
 import { withdrawalRoutes } from "./withdrawals_routes.ts";
@@ -35,6 +36,7 @@ export function createAdminHandler(deps: AdminDeps) {
     ...userRoutes(routeDeps),
     ...accountControlRoutes(routeDeps),
     ...exportRoutes(routeDeps),
+    ...opsRoutes(routeDeps),
   ];
   return createApp({ functionName: "admin", routes });
 }

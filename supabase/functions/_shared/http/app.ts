@@ -4,6 +4,9 @@ import { Problem, problemResponse, problems } from "./problem.ts";
 import { IdempotencyKeyReusedError, WrongExpectedVersionError } from "../infra/event_store.ts";
 import { NotAdminError } from "../infra/admin_authority.ts";
 import { isRetryableConflict, isUnacceptableValue, isUnavailableError } from "../infra/db.ts";
+import { redis } from "../infra/redis.ts";
+import { captureRequestError, scrubText } from "../infra/error_tracking.ts";
+import { maybeFlushRequestMetrics, recordRequest } from "./request_metrics.ts";
 
 export type Context = {
   req: Request;
@@ -114,6 +117,9 @@ function routePathOf(pathname: string, functionPrefix: string): string {
 
 export type AppOptions = { functionName: string; routes: Route[]; allowedOrigins?: string[] };
 
+// Request metrics go to Redis when it is configured (see request_metrics.ts).
+const metricsRedis = Deno.env.get("UPSTASH_REDIS_REST_URL") ? redis : null;
+
 export function createApp(options: AppOptions): (req: Request) => Promise<Response> {
   const routes = options.routes.map(compile);
   const prefix = `/${options.functionName}`;
@@ -148,7 +154,16 @@ export function createApp(options: AppOptions): (req: Request) => Promise<Respon
       }
     } catch (error) {
       const problem = toProblem(error);
-      if (problem.status >= 500) logError(options.functionName, requestId, error);
+      if (problem.status >= 500) {
+        logError(options.functionName, requestId, error);
+        await captureRequestError(error, {
+          fn: options.functionName,
+          requestId,
+          route: routePath,
+          method: req.method,
+          userId: ctx.userId,
+        });
+      }
       response = problemResponse(problem, requestId);
     }
     response = withMutableHeaders(response);
@@ -157,15 +172,18 @@ export function createApp(options: AppOptions): (req: Request) => Promise<Respon
     if (!headers.has("Cache-Control")) headers.set("Cache-Control", "no-store");
     headers.set("X-Request-Id", requestId);
     applyCors(req, headers, allowedOrigins);
+    const durationMs = performance.now() - started;
     logRequest({
       function: options.functionName,
       requestId,
       method: req.method,
       route: routePath,
       status: response.status,
-      durationMs: Math.round((performance.now() - started) * 10) / 10,
+      durationMs: Math.round(durationMs * 10) / 10,
       userId: ctx.userId,
     });
+    recordRequest(options.functionName, response.status, durationMs / 1000);
+    await maybeFlushRequestMetrics(metricsRedis);
     return response;
   };
 }
@@ -244,7 +262,8 @@ export function logError(
   error: unknown,
   extra: Record<string, unknown> = {},
 ): void {
-  const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  // Scrubbed as Sentry events are: an error message may quote an email, a token or a password.
+  const message = scrubText(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
   console.error(
     JSON.stringify({
       time: new Date().toISOString(),

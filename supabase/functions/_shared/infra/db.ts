@@ -4,7 +4,28 @@ import postgres from "postgres";
 
 export type Sql = postgres.Sql;
 
-export function createSql(url: string, max = Number(Deno.env.get("DB_POOL_MAX") ?? 10)): Sql {
+/** Limits on every session of the functions' pool (startup parameters, in ms), so a runaway query cannot
+ * hold the money tables: a statement is cancelled after 30 s, a lock wait after 15 s (longer than the
+ * hourly earnings run holds its lock), an open idle transaction after 60 s. Both answer 503 (retry). */
+export type SessionLimits = {
+  statement_timeout: number;
+  lock_timeout: number;
+  idle_in_transaction_session_timeout: number;
+};
+
+export function sessionLimitsFromEnv(): SessionLimits {
+  return {
+    statement_timeout: Number(Deno.env.get("DB_STATEMENT_TIMEOUT_MS") ?? 30_000),
+    lock_timeout: Number(Deno.env.get("DB_LOCK_TIMEOUT_MS") ?? 15_000),
+    idle_in_transaction_session_timeout: Number(Deno.env.get("DB_IDLE_IN_TRANSACTION_TIMEOUT_MS") ?? 60_000),
+  };
+}
+
+export function createSql(
+  url: string,
+  max = Number(Deno.env.get("DB_POOL_MAX") ?? 10),
+  limits?: SessionLimits,
+): Sql {
   return postgres(url, {
     prepare: false,
     max,
@@ -12,6 +33,7 @@ export function createSql(url: string, max = Number(Deno.env.get("DB_POOL_MAX") 
     connect_timeout: 5,
     onnotice: () => {},
     types: { bigint: safeBigint },
+    ...(limits ? { connection: limits } : {}),
   });
 }
 
@@ -35,7 +57,7 @@ export function db(): Sql {
   if (!shared) {
     const url = Deno.env.get("SUPABASE_DB_URL") ?? Deno.env.get("DATABASE_URL");
     if (!url) throw new Error("Set DATABASE_URL (or SUPABASE_DB_URL on Supabase).");
-    shared = createSql(url);
+    shared = createSql(url, undefined, sessionLimitsFromEnv());
   }
   return shared;
 }
@@ -48,6 +70,9 @@ const UNAVAILABLE_CODES = new Set([
   "ENOTFOUND",
   "57P01",
   "57P03",
+  // statement_timeout and lock_timeout (sessionLimitsFromEnv): the database is busy, not the client wrong.
+  "57014",
+  "55P03",
 ]);
 
 /** A dependency being down is a 503 for the client, never a 500. */
