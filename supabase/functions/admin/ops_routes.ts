@@ -5,12 +5,12 @@ import { z } from "zod";
 import { type UserGuard, userRoute } from "../_shared/auth/guard.ts";
 import { json, type Route } from "../_shared/http/app.ts";
 import { parseInput } from "../_shared/http/body.ts";
+import { alertStateQuery, opsQuery } from "../_shared/contract/requests.ts";
 import { readPage, toPage } from "../_shared/http/pagination.ts";
 import type { Sql } from "../_shared/infra/db.ts";
 import { listAlerts, readOpsStatus } from "../_shared/infra/ops_store.ts";
 
 const alertKey = z.tuple([z.iso.datetime({ offset: true }), z.number().int().positive().safe()]);
-const stateQuery = z.strictObject({ state: z.enum(["firing", "resolved"]).optional() });
 
 export type OpsRoutesDeps = { sql: () => Sql; guard: UserGuard; now: () => Date };
 
@@ -20,7 +20,7 @@ export function opsRoutes(deps: OpsRoutesDeps): Route[] {
       method: "GET",
       path: "/ops",
       handler: userRoute(deps.guard, async (ctx) => {
-        parseInput(z.strictObject({}), Object.fromEntries(ctx.url.searchParams));
+        parseInput(opsQuery, Object.fromEntries(ctx.url.searchParams));
         return json(await readOpsStatus(deps.sql(), deps.now()));
       }, { admin: true }),
     },
@@ -29,7 +29,7 @@ export function opsRoutes(deps: OpsRoutesDeps): Route[] {
       path: "/alerts",
       handler: userRoute(deps.guard, async (ctx) => {
         const { state } = parseInput(
-          stateQuery,
+          alertStateQuery,
           ctx.url.searchParams.has("state") ? { state: ctx.url.searchParams.get("state") } : {},
         );
         const page = readPage(ctx.url, alertKey, ["state"]);

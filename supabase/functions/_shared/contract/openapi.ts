@@ -9,7 +9,15 @@ import { pageQuery } from "../http/pagination.ts";
 import * as req from "./requests.ts";
 import * as res from "./responses.ts";
 
-type Auth = "none" | "user" | "admin" | "drainSecret" | "stripeSignature" | "svix" | "signedLink";
+type Auth =
+  | "none"
+  | "user"
+  | "admin"
+  | "drainSecret"
+  | "metricsToken"
+  | "stripeSignature"
+  | "svix"
+  | "signedLink";
 
 type Operation = {
   method: "GET" | "POST" | "PUT";
@@ -367,6 +375,42 @@ export const OPERATIONS: Operation[] = [
   })),
   {
     method: "GET",
+    path: "/ops",
+    fn: "admin",
+    summary:
+      "Operational status: lags, queues, outbox, failed webhooks and jobs, audit, chain, alerts firing",
+    auth: "admin",
+    query: req.opsQuery,
+    ok: { status: 200, schema: res.anyObject },
+  },
+  {
+    method: "GET",
+    path: "/alerts",
+    fn: "admin",
+    summary: "Alerts with fired and resolved times, newest first",
+    auth: "admin",
+    query: req.alertStateQuery,
+    paged: true,
+    ok: { status: 200, schema: page },
+  },
+  {
+    method: "GET",
+    path: "/",
+    fn: "metrics",
+    summary: "Prometheus text format: the ops figures as gauges, request counters and latency histograms",
+    auth: "metricsToken",
+    ok: { status: 200, media: "text/plain" },
+  },
+  {
+    method: "POST",
+    path: "/dispatch-alerts",
+    fn: "metrics",
+    summary: "Send due alert notifications to ALERT_WEBHOOK_URL (pg_cron through pg_net)",
+    auth: "metricsToken",
+    ok: { status: 200, schema: res.anyObject },
+  },
+  {
+    method: "GET",
     path: "/users/:id",
     fn: "admin",
     summary: "One user at a glance",
@@ -512,6 +556,7 @@ const SECURITY: Record<Auth, Array<Record<string, string[]>>> = {
   user: [{ bearerAuth: [] }],
   admin: [{ bearerAuth: ["admin"] }],
   drainSecret: [{ emailDrainSecret: [] }],
+  metricsToken: [{ metricsToken: [] }],
   stripeSignature: [{ stripeSignature: [] }],
   svix: [{ svixSignature: [] }],
   signedLink: [],
@@ -578,7 +623,7 @@ function refusalsOf(op: Operation): Map<number, string[]> {
   if (op.idempotent) add(400, "validation_failed"), add(409, "idempotency_key_reused", "conflict");
   if (op.auth === "user" || op.auth === "admin") add(401, "unauthenticated", "token_expired");
   if (op.auth === "admin") add(403, "forbidden");
-  if (op.auth === "drainSecret") add(401, "unauthenticated");
+  if (op.auth === "drainSecret" || op.auth === "metricsToken") add(401, "unauthenticated");
   if (op.path.includes(":")) add(404, "not_found");
   if (op.auth === "user" || op.auth === "admin" || op.rateLimited) add(429, "rate_limited");
   add(503, "unavailable");
@@ -693,6 +738,7 @@ export function openApiDocument(): Record<string, unknown> {
           description: "The accessToken from /auth/login; admin routes need the admin role.",
         },
         emailDrainSecret: { type: "http", scheme: "bearer", description: "EMAIL_DRAIN_SECRET" },
+        metricsToken: { type: "http", scheme: "bearer", description: "METRICS_TOKEN" },
         stripeSignature: {
           type: "apiKey",
           in: "header",

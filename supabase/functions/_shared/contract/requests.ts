@@ -136,3 +136,7 @@ const instant = z.union([z.iso.date(), z.iso.datetime({ offset: true })])
   .transform((text) => text.length === 10 ? `${text}T00:00:00Z` : text)
   .refine((text) => Number.isFinite(Date.parse(text)), "Not a valid date.");
 export const exportWindowQuery = z.strictObject({ from: instant, to: instant });
+
+/** Operations: GET /admin/ops takes no parameters; GET /admin/alerts?state= pages the alert history. */
+export const opsQuery = z.strictObject({});
+export const alertStateQuery = z.strictObject({ state: z.enum(["firing", "resolved"]).optional() });
