@@ -3,7 +3,7 @@
 import { db } from "../supabase/functions/_shared/infra/db.ts";
 import { redis } from "../supabase/functions/_shared/infra/redis.ts";
 
-const port = Number(Deno.env.get("BARE_PORT") ?? 54390);
+const port = Number(Deno.env.get("BARE_PORT") ?? 31000);
 // BARE_CHECKS=db: only the Postgres select 1 (the baseline of the `me` scenario).
 const withRedis = (Deno.env.get("BARE_CHECKS") ?? "db,redis").includes("redis");
 Deno.serve({ hostname: "127.0.0.1", port, onListen: () => {} }, async () => {

@@ -201,6 +201,13 @@ export async function startServer(
   throw new Error(`${script} did not answer on ${readyUrl}`);
 }
 
+/** A port for a server the benchmark starts itself. Fixed offsets from BENCH_PORT_BASE (default 31000)
+ * keep them below the kernel's ephemeral range (32768-60999), where an outgoing connection could
+ * already hold one; a second stack on the same machine sets its own base. */
+export function benchPort(offset: number): number {
+  return Number(Deno.env.get("BENCH_PORT_BASE") ?? 31000) + offset;
+}
+
 export const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
 
 /** A gateway of our own for one scenario (its own port and configuration), stopped by the caller. */

@@ -10,7 +10,7 @@ import { signAccessToken } from "../../supabase/functions/_shared/auth/jwt.ts";
 import { tokenConfigFromEnv } from "../../supabase/functions/_shared/auth/config.ts";
 import { createSql } from "../../supabase/functions/_shared/infra/db.ts";
 import { scratchDatabase } from "../../tests/scratch_db.ts";
-import { type BenchResult, result, round, startGateway, stop } from "../lib.ts";
+import { benchPort, type BenchResult, result, round, startGateway, stop } from "../lib.ts";
 
 const ROWS = Number(Deno.env.get("BENCH_EXPORT_ROWS") ?? 1_000_000);
 const MIB = 1024 * 1024;
@@ -19,13 +19,6 @@ const FROM = "2026-06-01T00:00:00Z";
 function peakRssBytes(pid: number): number {
   const status = Deno.readTextFileSync(`/proc/${pid}/status`);
   return Number(/VmHWM:\s+(\d+) kB/.exec(status)![1]) * 1024;
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
 }
 
 /** Reads the body as it arrives, keeping only counts and the last line (the trailer row). */
@@ -46,7 +39,7 @@ async function drain(res: Response): Promise<{ lines: number; last: string; byte
 export async function run(): Promise<BenchResult> {
   const scratch = await scratchDatabase();
   const sql = createSql(scratch.url, 2);
-  const port = freePort();
+  const port = benchPort(8);
   // BENCH_EXPORT_V8_FLAGS (say --max-old-space-size=64) caps the gateway's heap: whether the export still
   // completes under the cap tells retained memory from garbage V8 had no reason to collect yet.
   const v8Flags = Deno.env.get("BENCH_EXPORT_V8_FLAGS");

@@ -1,9 +1,9 @@
 // http: GET /functions/v1/health req/s under wrk (100 connections, through the gateway) against a bare
 // Deno.serve doing the same Postgres select 1 and Redis PING with the same clients, in the same run.
 // Target: >= 0.8x, p99 under 20 ms.
-import { API_URL, bareServerBaseline, type BenchResult, result, round, wrk } from "../lib.ts";
+import { API_URL, bareServerBaseline, benchPort, type BenchResult, result, round, wrk } from "../lib.ts";
 
-const BARE_PORT = 54390;
+const BARE_PORT = benchPort(0);
 
 export async function run(): Promise<BenchResult> {
   const baseline = await bareServerBaseline(BARE_PORT, "db,redis");

@@ -4,6 +4,7 @@
 // The gateway runs with limits so high they never trip: every request pays for both checks.
 import {
   bareServerBaseline,
+  benchPort,
   type BenchResult,
   result,
   round,
@@ -13,8 +14,8 @@ import {
   wrk,
 } from "../lib.ts";
 
-const PORT = 54391;
-const BARE_PORT = 54392;
+const PORT = benchPort(1);
+const BARE_PORT = benchPort(2);
 const HIGH_LIMITS = { RATE_LIMIT_API_PER_IP: "999999999/1m", RATE_LIMIT_API_PER_USER: "999999999/1h" };
 
 export async function run(): Promise<BenchResult> {

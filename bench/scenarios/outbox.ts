@@ -11,11 +11,11 @@ import {
 } from "../../supabase/functions/_shared/infra/mail_outbox.ts";
 import { createResendMailer } from "../../supabase/functions/_shared/infra/mailer.ts";
 import { scratchDatabase } from "../../tests/scratch_db.ts";
-import { type BenchResult, closedLoop, result, round } from "../lib.ts";
+import { benchPort, type BenchResult, closedLoop, result, round } from "../lib.ts";
 
 const MAILS = Number(Deno.env.get("OUTBOX_MAILS") ?? 100_000);
 const DRAINERS = 4;
-const PORT = Number(Deno.env.get("OUTBOX_BENCH_PORT") ?? 54397);
+const PORT = benchPort(7);
 const CONCURRENCY = 20;
 const CEILING_SECONDS = 5;
 

@@ -5,6 +5,7 @@
 import { checkoutSessionEvent, signatureFor } from "../../devstack/stripe_test_events.ts";
 import {
   BENCH_SECONDS,
+  benchPort,
   type BenchResult,
   closedLoop,
   pgbenchTps,
@@ -16,7 +17,7 @@ import {
 const CHAINS = Number(Deno.env.get("BENCH_PURCHASE_CHAINS") ?? 1000);
 const CHAIN_LENGTH = 100;
 const CLIENTS = 16;
-const PORT = 54395;
+const PORT = benchPort(5);
 const SECRET = Deno.env.get("STRIPE_WEBHOOK_SECRET") ?? "whsec_local_development_secret";
 
 type Pending = { purchase_id: string; stripe_session_id: string; amount_minor: number };

@@ -6,10 +6,10 @@ import { createLimiter } from "../../supabase/functions/_shared/http/ratelimit.t
 import { Problem } from "../../supabase/functions/_shared/http/problem.ts";
 import { redis } from "../../supabase/functions/_shared/infra/redis.ts";
 import { awayFromWindowBoundary } from "../../tests/support.ts";
-import { type BenchResult, result, round, signupToken, startGateway, stop, wrk } from "../lib.ts";
+import { benchPort, type BenchResult, result, round, signupToken, startGateway, stop, wrk } from "../lib.ts";
 
-const ON_PORT = 54393;
-const OFF_PORT = 54394;
+const ON_PORT = benchPort(3);
+const OFF_PORT = benchPort(4);
 
 async function admittedOf(concurrent: number, limit: number): Promise<number> {
   await awayFromWindowBoundary(60_000);

@@ -6,6 +6,7 @@ import { signAccessToken } from "../../supabase/functions/_shared/auth/jwt.ts";
 import { tokenConfigFromEnv } from "../../supabase/functions/_shared/auth/config.ts";
 import {
   BENCH_SECONDS,
+  benchPort,
   type BenchResult,
   closedLoop,
   pgbenchTps,
@@ -16,7 +17,7 @@ import {
 
 const USERS = 1000;
 const CLIENTS = 16;
-const PORT = 54396;
+const PORT = benchPort(6);
 const AMOUNT_MINOR = 1000;
 
 export async function run(): Promise<BenchResult> {
