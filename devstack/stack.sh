@@ -101,12 +101,21 @@ pg_stop() {
 # initdb's pg_hba trusts local replication connections); replication_config_ensure only says so out loud
 # for a cluster whose settings were changed.
 replica_data_dir() { echo "$(pg_data_dir)-replica"; }
+REPLICA_SLOT=accrue_read_replica
 
+# The standby streams through a replication slot, so the primary keeps the WAL it has not received while
+# it is stopped (without one, a big write while it is down removes the WAL it needs and it never catches
+# up); max_slot_wal_keep_size bounds what an abandoned slot can hold (the slot is then lost, and the next
+# replica_start takes a new base backup).
 replication_config_ensure() {
-  local level senders
+  local level senders keep
   level=$(psql_db -tAc "show wal_level") senders=$(psql_db -tAc "show max_wal_senders")
   [[ $level != minimal && $senders -gt 0 ]] ||
     die "the primary cannot stream to a standby (wal_level=$level, max_wal_senders=$senders): set wal_level = replica and max_wal_senders = 10 in $(pg_data_dir)/postgresql.conf and restart it (./dev down; ./dev up)"
+  keep=$(psql_db -tAc "show max_slot_wal_keep_size")
+  if [[ $keep == -1 ]]; then
+    psql_db -c "alter system set max_slot_wal_keep_size = '1GB'" -c "select pg_reload_conf()" >/dev/null
+  fi
 }
 
 replica_start() {
@@ -116,11 +125,17 @@ replica_start() {
     die "the local read replica follows the local cluster; unset DATABASE_URL"
   if as_postgres "$PG_BIN/pg_ctl" -D "$data" status >/dev/null 2>&1; then return 0; fi
   replication_config_ensure
+  # A standby whose slot is gone (lost, or the primary was made anew) cannot catch up: start it over.
+  if [[ -f $data/PG_VERSION && -z $(psql_db -tAc "select 1 from pg_replication_slots where slot_name = '$REPLICA_SLOT' and wal_status <> 'lost'") ]]; then
+    log "the read replica's slot on the primary is gone; taking a new base backup"
+    rm -rf "$data"
+  fi
   if [[ ! -f $data/PG_VERSION ]]; then
     log "taking a base backup of the primary into $data"
+    psql_db -c "select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name = '$REPLICA_SLOT' and not active" >/dev/null
     mkdir -p "$data"; chown postgres:postgres "$data"; chmod 0700 "$data"
-    as_postgres "$PG_BIN/pg_basebackup" -h 127.0.0.1 -p "$DB_PORT" -U postgres -D "$data" -R -X stream --checkpoint=fast ||
-      { rm -rf "$data"; die "pg_basebackup from 127.0.0.1:$DB_PORT failed"; }
+    as_postgres "$PG_BIN/pg_basebackup" -h 127.0.0.1 -p "$DB_PORT" -U postgres -D "$data" -R -C -S "$REPLICA_SLOT" \
+      -X stream --checkpoint=fast || { rm -rf "$data"; die "pg_basebackup from 127.0.0.1:$DB_PORT failed"; }
     # The standby needs neither the primary's memory nor its cron (pg_cron's jobs wait on a standby anyway).
     cat >>"$data/postgresql.conf" <<CONF
 # read replica
@@ -132,7 +147,7 @@ CONF
   claim_port READ_DB_PORT "$READ_DB_PORT"
   mkdir -p "$LOG_DIR"
   as_postgres "$PG_BIN/pg_ctl" -D "$data" -o "-p $READ_DB_PORT" -w -t 120 start >>"$LOG_DIR/postgres-replica.log" 2>&1 </dev/null ||
-    die "the read replica did not start; see $LOG_DIR/postgres-replica.log (a standby of an older cluster: delete $data and retry)"
+    die "the read replica did not start; see $LOG_DIR/postgres-replica.log"
   log "read replica (hot standby) listening on 127.0.0.1:$READ_DB_PORT"
 }
 

@@ -1,5 +1,5 @@
 begin;
-select plan(4);
+select plan(5);
 
 -- The same cases as csvField in _shared/http/csv.ts (its tests in admin/users_routes_test.ts).
 select is(
@@ -19,6 +19,13 @@ select is(
   'text a spreadsheet would run as a formula gets a leading quote (a carriage return also quotes it)');
 select is(money.csv_field('=HYPERLINK("http://x","y")'), '"''=HYPERLINK(""http://x"",""y"")"',
   'a formula with quotes and commas is defused, then quoted');
+
+select is(
+  array(select money.csv_time(t) from unnest(array['2026-06-01 00:00:00.000001+00', '2031-12-31 23:59:59.999999-05',
+                                                    '2026-06-01 12:00:00+02', null]::timestamptz[]) t),
+  array(select money.rfc3339(t) from unnest(array['2026-06-01 00:00:00.000001+00', '2031-12-31 23:59:59.999999-05',
+                                                   '2026-06-01 12:00:00+02', null]::timestamptz[]) t),
+  'csv_time writes the same RFC 3339 UTC text as money.rfc3339 (null stays null: the empty field)');
 
 select * from finish();
 rollback;

@@ -37,8 +37,13 @@ export type CsvExport<Row, Key> = CsvMeta & {
 };
 
 /** One page of CSV lines the database already wrote (each line ending in CRLF, fields as csvField writes
- * them), how many, the last line's key, and whether more rows follow. */
-export type CsvTextPage<Key> = { text: string; rows: number; last: Key | null; more: boolean };
+ * them) in one or more pieces, how many lines, the last line's key, and whether more rows follow. */
+export type CsvTextPage<Key> = {
+  chunks: (string | Uint8Array)[];
+  rows: number;
+  last: Key | null;
+  more: boolean;
+};
 
 export type CsvTextExport<Key> = CsvMeta & {
   /** At most `limit` rows after `after` (null: the first). */
@@ -56,7 +61,7 @@ export function csvResponse<Row, Key>(spec: CsvExport<Row, Key>): Promise<Respon
     const page = rows.slice(0, Math.min(pageRows, rowsMax - sent));
     const more = rows.length > page.length;
     return {
-      text: page.map((row) => csvLine(spec.cells(row))).join(""),
+      chunks: [page.map((row) => csvLine(spec.cells(row))).join("")],
       rows: page.length,
       last: page.length > 0 ? spec.keyOf(page.at(-1)!) : null,
       more,
@@ -93,13 +98,19 @@ async function streamCsv<Key>(
       try {
         const chunk = prefetched ?? await next(after, sent);
         prefetched = null;
-        let text = chunk.text;
         sent += chunk.rows;
         if (chunk.last !== null) after = chunk.last;
         const done = !chunk.more || chunk.capped;
-        if (done) text += trailer(chunk.capped ? CSV_TRAILER.capped : CSV_TRAILER.complete);
-        controller.enqueue(encoder.encode(text));
-        if (done) controller.close();
+        // Piece by piece: each encoding is small and short-lived (see CHUNK_ROWS in export_store.ts).
+        for (const text of chunk.chunks) {
+          controller.enqueue(typeof text === "string" ? encoder.encode(text) : text);
+        }
+        if (done) {
+          controller.enqueue(
+            encoder.encode(trailer(chunk.capped ? CSV_TRAILER.capped : CSV_TRAILER.complete)),
+          );
+          controller.close();
+        }
       } catch (error) {
         logError(meta.functionName, meta.requestId, error, {
           route: meta.route,

@@ -32,24 +32,43 @@ type KindSpec = {
   ) => Promise<CsvTextPage<ExportKey>>;
 };
 
+/** Lines per text value of a page: a DataRow message below the socket's 64 KiB reads and a string V8
+ * allocates in its young generation, so neither postgres.js nor V8 handles large objects per page. */
+const CHUNK_ROWS = 100;
+
 /** Wraps a kind's rows query, which returns `n` (row_number in key order), `csv` (the row's CSV line) and
- * `key` (a JSON array of its key, built only for the page's last row), limited to `limit + 1` rows: the
- * extra row only says whether more follow. */
+ * the key columns `k0`…, limited to `limit + 1` rows: the extra row only says whether more follow. The
+ * answer is the page's lines in text values of CHUNK_ROWS lines, then one row with the last line's key. */
 async function csvPage(
   sql: Sql,
   rows: PendingQuery<Row[]>,
   lastKey: PendingQuery<Row[]>,
   limit: number,
 ): Promise<CsvTextPage<ExportKey>> {
-  const [page] = await sql<{ text: string; rows: number; more: boolean; last: ExportKey | null }[]>`
+  // .raw(): each value arrives as the bytes of the message postgres.js read (a view, no copy), so a
+  // chunk goes to the client as it came, never decoded into a string and encoded again.
+  const answer = await sql`
     with page as materialized (${rows})
-    select coalesce(string_agg(csv, '' order by n) filter (where n <= ${limit}), '') as text,
-           (count(*) filter (where n <= ${limit}))::int as rows,
-           count(*) > ${limit} as more,
-           (select ${lastKey} from page where n = least(${limit}, (select count(*) from page))) as last
-    from page`;
-  return page!;
+    select * from (
+      select (n - 1) / ${CHUNK_ROWS} as chunk, string_agg(csv, '' order by n) as text, count(*)::int as rows,
+             null::boolean as more, null::jsonb as last
+      from page where n <= ${limit} group by 1
+      union all
+      select ${Number.MAX_SAFE_INTEGER}, null, 0, (select count(*) > ${limit} from page),
+             (select ${lastKey} from page where n = least(${limit}, (select count(*) from page)))
+    ) chunks
+    order by chunk`.raw();
+  const [, , , more, last] = answer.pop()! as (Uint8Array | null)[];
+  const text = (bytes: Uint8Array | null | undefined) => decoder.decode(bytes!);
+  return {
+    chunks: answer.map((chunk) => chunk[1] as Uint8Array),
+    rows: answer.reduce((sum, chunk) => sum + Number(text(chunk[2] as Uint8Array)), 0),
+    last: last ? JSON.parse(text(last)) as ExportKey : null,
+    more: text(more) === "t",
+  };
 }
+
+const decoder = new TextDecoder();
 
 export const EXPORTS: Record<ExportKind, KindSpec> = {
   purchases: {
@@ -73,7 +92,7 @@ export const EXPORTS: Record<ExportKind, KindSpec> = {
         select row_number() over (order by created_at, purchase_id) as n,
                concat(purchase_id, ',', user_id, ',', package_id, ',', money.csv_field(status), ',', amount_minor, ',',
                       refunded_minor, ',', disputed_minor, ',', money.csv_field(currency), ',',
-                      money.csv_field(payment_intent_id), ',', money.rfc3339(created_at), ',', money.rfc3339(paid_at),
+                      money.csv_field(payment_intent_id), ',', money.csv_time(created_at), ',', money.csv_time(paid_at),
                       E'\r\n') as csv,
                created_at as k0, purchase_id as k1
         from public.purchases
@@ -112,7 +131,7 @@ export const EXPORTS: Record<ExportKind, KindSpec> = {
         select row_number() over (order by accrued_at, commission_id) as n,
                concat(commission_id, ',', purchase_id, ',', beneficiary_id, ',', level, ',', vip_level, ',', rate_bps, ',',
                       amount_minor, ',', reversed_minor, ',', money.csv_field(currency), ',', money.csv_field(reason), ',',
-                      money.csv_field(status), ',', money.rfc3339(accrued_at), ',', money.rfc3339(releases_at),
+                      money.csv_field(status), ',', money.csv_time(accrued_at), ',', money.csv_time(releases_at),
                       E'\r\n') as csv,
                accrued_at as k0, commission_id as k1
         from public.commissions
@@ -146,7 +165,7 @@ export const EXPORTS: Record<ExportKind, KindSpec> = {
         sql`
         select row_number() over (order by requested_at, withdrawal_id) as n,
                concat(withdrawal_id, ',', user_id, ',', amount_minor, ',', money.csv_field(currency), ',',
-                      money.csv_field(status), ',', money.rfc3339(requested_at), ',', money.rfc3339(decided_at), ',',
+                      money.csv_field(status), ',', money.csv_time(requested_at), ',', money.csv_time(decided_at), ',',
                       decided_by, ',', money.csv_field(reference), E'\r\n') as csv,
                requested_at as k0, withdrawal_id as k1
         from public.withdrawals
@@ -181,7 +200,7 @@ export const EXPORTS: Record<ExportKind, KindSpec> = {
         sql,
         sql`
         select row_number() over (order by recorded_at, event_position, line) as n,
-               concat(event_position, ',', line, ',', money.rfc3339(recorded_at), ',', money.csv_field(event_type), ',',
+               concat(event_position, ',', line, ',', money.csv_time(recorded_at), ',', money.csv_field(event_type), ',',
                       money.csv_field(account), ',', user_id, ',', reference_id, ',', amount_minor, ',',
                       money.csv_field(currency), ',', balance_before_minor, ',', balance_after_minor, E'\r\n') as csv,
                recorded_at as k0, event_position as k1, line as k2
@@ -207,7 +226,7 @@ export const EXPORTS: Record<ExportKind, KindSpec> = {
         sql,
         sql`
         select row_number() over (order by period_starts_at) as n,
-               concat(money.rfc3339(period_starts_at), ',', money.rfc3339(period_ends_at), ',', event_position, ',',
+               concat(money.csv_time(period_starts_at), ',', money.csv_time(period_ends_at), ',', event_position, ',',
                       contracts, ',', users, ',', total_minor, E'\r\n') as csv,
                period_starts_at as k0
         from public.earnings_periods
