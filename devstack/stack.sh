@@ -3,6 +3,7 @@
 
 : "${API_PORT:=54321}" "${DB_PORT:=54322}" "${REDIS_PORT:=54379}" "${UPSTASH_PROXY_PORT:=54380}" "${STRIPE_API_PORT:=54381}"
 : "${MAIL_PORT:=54324}"
+: "${READ_DB_PORT:=54323}"
 STATE_DIR="$ROOT/.local"
 RUN_DIR="$STATE_DIR/run"
 LOG_DIR="$STATE_DIR/log"
@@ -92,6 +93,73 @@ pg_stop() {
     as_postgres "$PG_BIN/pg_ctl" -D "$data" -m fast -w stop >/dev/null && log "Postgres stopped"
   fi
 }
+
+# ---------- the read replica (optional: READ_REPLICA=1 ./dev up, or ./dev replica up) ----------
+# A streaming hot standby of the local cluster, as Supabase's read replica is of the project's database:
+# a base backup with -R (standby.signal and primary_conninfo), its own folder beside the primary's and its
+# own port (READ_DB_PORT). Postgres 15's defaults already stream (wal_level = replica, max_wal_senders = 10,
+# initdb's pg_hba trusts local replication connections); replication_config_ensure only says so out loud
+# for a cluster whose settings were changed.
+replica_data_dir() { echo "$(pg_data_dir)-replica"; }
+REPLICA_SLOT=accrue_read_replica
+
+# The standby streams through a replication slot, so the primary keeps the WAL it has not received while
+# it is stopped (without one, a big write while it is down removes the WAL it needs and it never catches
+# up); max_slot_wal_keep_size bounds what an abandoned slot can hold (the slot is then lost, and the next
+# replica_start takes a new base backup).
+replication_config_ensure() {
+  local level senders keep
+  level=$(psql_db -tAc "show wal_level") senders=$(psql_db -tAc "show max_wal_senders")
+  [[ $level != minimal && $senders -gt 0 ]] ||
+    die "the primary cannot stream to a standby (wal_level=$level, max_wal_senders=$senders): set wal_level = replica and max_wal_senders = 10 in $(pg_data_dir)/postgresql.conf and restart it (./dev down; ./dev up)"
+  keep=$(psql_db -tAc "show max_slot_wal_keep_size")
+  if [[ $keep == -1 ]]; then
+    psql_db -c "alter system set max_slot_wal_keep_size = '1GB'" -c "select pg_reload_conf()" >/dev/null
+  fi
+}
+
+replica_start() {
+  local data; data=$(replica_data_dir)
+  # A command run from inside ./dev test sees the local cluster's DATABASE_URL exported, hence the URL test.
+  [[ $DATABASE_URL == "postgres://postgres@127.0.0.1:$DB_PORT/postgres" ]] ||
+    die "the local read replica follows the local cluster; unset DATABASE_URL"
+  if as_postgres "$PG_BIN/pg_ctl" -D "$data" status >/dev/null 2>&1; then return 0; fi
+  replication_config_ensure
+  # A standby whose slot is gone (lost, or the primary was made anew) cannot catch up: start it over.
+  if [[ -f $data/PG_VERSION && -z $(psql_db -tAc "select 1 from pg_replication_slots where slot_name = '$REPLICA_SLOT' and wal_status <> 'lost'") ]]; then
+    log "the read replica's slot on the primary is gone; taking a new base backup"
+    rm -rf "$data"
+  fi
+  if [[ ! -f $data/PG_VERSION ]]; then
+    log "taking a base backup of the primary into $data"
+    psql_db -c "select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name = '$REPLICA_SLOT' and not active" >/dev/null
+    mkdir -p "$data"; chown postgres:postgres "$data"; chmod 0700 "$data"
+    as_postgres "$PG_BIN/pg_basebackup" -h 127.0.0.1 -p "$DB_PORT" -U postgres -D "$data" -R -C -S "$REPLICA_SLOT" \
+      -X stream --checkpoint=fast || { rm -rf "$data"; die "pg_basebackup from 127.0.0.1:$DB_PORT failed"; }
+    # The standby needs neither the primary's memory nor its cron (pg_cron's jobs wait on a standby anyway).
+    cat >>"$data/postgresql.conf" <<CONF
+# read replica
+shared_buffers = 128MB
+hot_standby = on
+hot_standby_feedback = on
+CONF
+  fi
+  claim_port READ_DB_PORT "$READ_DB_PORT"
+  mkdir -p "$LOG_DIR"
+  as_postgres "$PG_BIN/pg_ctl" -D "$data" -o "-p $READ_DB_PORT" -w -t 120 start >>"$LOG_DIR/postgres-replica.log" 2>&1 </dev/null ||
+    die "the read replica did not start; see $LOG_DIR/postgres-replica.log"
+  log "read replica (hot standby) listening on 127.0.0.1:$READ_DB_PORT"
+}
+
+replica_stop() {
+  local data; data=$(replica_data_dir)
+  [[ -f $data/PG_VERSION ]] || return 0
+  if as_postgres "$PG_BIN/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+    as_postgres "$PG_BIN/pg_ctl" -D "$data" -m fast -w stop >/dev/null && log "read replica stopped"
+  fi
+}
+
+replica_is_up() { as_postgres "$PG_BIN/pg_ctl" -D "$(replica_data_dir)" status >/dev/null 2>&1; }
 
 # Apply migrations the way the Supabase CLI records them, then the seed when it changed.
 db_migrate() {
@@ -219,6 +287,12 @@ stack_env() {
   fi
   : "${EMAIL_DRAIN_SECRET:=local-drain-secret}"
   : "${API_URL:=http://127.0.0.1:$API_PORT}"
+  # The read replica: its URL when this stack runs one (READ_REPLICA=1); unset, reads go to the primary.
+  if [[ -z ${READ_DATABASE_URL:-} && ${READ_REPLICA:-0} == 1 && $LOCAL_DB == 1 ]]; then
+    READ_DATABASE_URL="postgres://postgres@127.0.0.1:$READ_DB_PORT/postgres"
+  fi
+  [[ -n ${READ_DATABASE_URL:-} ]] && export READ_DATABASE_URL
+  export READ_DB_PORT
   export LOCAL_MAIL RESEND_API_KEY EMAIL_DRAIN_SECRET MAIL_PORT
   [[ -n ${RESEND_BASE_URL:-} ]] && export RESEND_BASE_URL
   export DATABASE_URL UPSTASH_REDIS_REST_URL UPSTASH_REDIS_REST_TOKEN REDIS_URL LOCAL_DB LOCAL_REDIS \
@@ -233,6 +307,7 @@ stack_up() {
   stack_env
   [[ $LOCAL_DB == 1 ]] && pg_start
   db_migrate
+  [[ ${READ_REPLICA:-0} == 1 && $LOCAL_DB == 1 ]] && replica_start
   if [[ $LOCAL_REDIS == 1 ]]; then
     start_service redis REDIS_PORT "$REDIS_PORT" redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no
     start_service upstash-proxy UPSTASH_PROXY_PORT "$UPSTASH_PROXY_PORT" "$DENO" run -A "$ROOT/devstack/upstash_proxy.ts"
@@ -260,6 +335,7 @@ stack_down() {
   stop_process fake-stripe-api
   stop_process upstash-proxy
   stop_process redis
+  replica_stop
   pg_stop
 }
 

@@ -6,11 +6,11 @@
 import { type UserGuard, userRoute } from "../_shared/auth/guard.ts";
 import type { Route } from "../_shared/http/app.ts";
 import { parseInput, queryParams } from "../_shared/http/body.ts";
-import { csvResponse } from "../_shared/http/csv.ts";
+import { csvTextResponse } from "../_shared/http/csv.ts";
 import { exportWindowQuery } from "../_shared/contract/requests.ts";
 import { problems } from "../_shared/http/problem.ts";
 import type { Sql } from "../_shared/infra/db.ts";
-import { EXPORT_KINDS, type ExportKey, type ExportRow, EXPORTS } from "../_shared/infra/export_store.ts";
+import { EXPORT_KINDS, type ExportKey, EXPORTS } from "../_shared/infra/export_store.ts";
 
 const EXPORT_PAGE_ROWS = 1000;
 /** A leap year and no more: enough for any yearly close, small enough that one request has an end. */
@@ -34,6 +34,8 @@ export function exportWindow(url: URL): { from: string; to: string } {
 
 export type ExportRoutesDeps = {
   sql: () => Sql;
+  /** Where exports read: the read replica when READ_DATABASE_URL is set (readDb), else \`sql\`. */
+  readSql?: () => Sql;
   guard: UserGuard;
   /** Rows per query (tests make it small). */
   exportPageRows?: number;
@@ -41,6 +43,7 @@ export type ExportRoutesDeps = {
 
 export function exportRoutes(deps: ExportRoutesDeps): Route[] {
   const pageRows = deps.exportPageRows ?? EXPORT_PAGE_ROWS;
+  const readSql = deps.readSql ?? deps.sql;
   return EXPORT_KINDS.map((kind): Route => {
     const spec = EXPORTS[kind];
     return {
@@ -48,17 +51,14 @@ export function exportRoutes(deps: ExportRoutesDeps): Route[] {
       path: `/exports/${kind}.csv`,
       handler: userRoute(deps.guard, async (ctx) => {
         const { from, to } = exportWindow(ctx.url);
-        return await csvResponse<ExportRow, ExportKey>({
+        return await csvTextResponse<ExportKey>({
           functionName: "admin",
           requestId: ctx.requestId,
           route: `/exports/${kind}.csv`,
           filename: `${kind}_${from.slice(0, 10)}_${to.slice(0, 10)}.csv`,
           columns: spec.columns,
-          page: (after, limit) => spec.page(deps.sql(), from, to, after, limit),
-          keyOf: spec.keyOf,
-          cells: (row) => spec.columns.map((c) => row[c]),
+          page: (after, limit) => spec.page(readSql(), from, to, after, limit),
           pageRows,
-          rowsMax: Infinity,
         });
       }, { admin: true }),
     };

@@ -16,13 +16,16 @@ export function csvField(value: unknown): string {
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
-export type CsvExport<Row, Key> = {
+type CsvMeta = {
   functionName: string;
   requestId: string;
   /** For the log line of a failure after the 200. */
   route: string;
   filename: string;
   columns: readonly string[];
+};
+
+export type CsvExport<Row, Key> = CsvMeta & {
   /** One keyset page after `after` (null: the first), asking for `limit + 1` rows: the extra row only
    * says whether more follow. */
   page: (after: Key | null, limit: number) => Promise<Row[]>;
@@ -33,37 +36,84 @@ export type CsvExport<Row, Key> = {
   rowsMax: number;
 };
 
-/** Runs the first page's query before answering, so its errors become problems like anywhere else; the
- * rest streams. A failure after the 200 is logged with the request id and cuts the body (no trailer). */
-export async function csvResponse<Row, Key>(spec: CsvExport<Row, Key>): Promise<Response> {
+/** One page of CSV lines the database already wrote (each line ending in CRLF, fields as csvField writes
+ * them) in one or more pieces, how many lines, the last line's key, and whether more rows follow. */
+export type CsvTextPage<Key> = {
+  chunks: (string | Uint8Array)[];
+  rows: number;
+  last: Key | null;
+  more: boolean;
+};
+
+export type CsvTextExport<Key> = CsvMeta & {
+  /** At most `limit` rows after `after` (null: the first). */
+  page: (after: Key | null, limit: number) => Promise<CsvTextPage<Key>>;
+  pageRows: number;
+};
+
+/** A page of rows: the cells of each row written here. Runs the first page's query before answering, so
+ * its errors become problems like anywhere else; the rest streams. A failure after the 200 is logged with
+ * the request id and cuts the body (no trailer). */
+export function csvResponse<Row, Key>(spec: CsvExport<Row, Key>): Promise<Response> {
   const { pageRows, rowsMax } = spec;
-  let prefetched: Row[] | null = await spec.page(null, pageRows);
+  return streamCsv<Key>(spec, async (after, sent) => {
+    const rows = await spec.page(after, pageRows);
+    const page = rows.slice(0, Math.min(pageRows, rowsMax - sent));
+    const more = rows.length > page.length;
+    return {
+      chunks: [page.map((row) => csvLine(spec.cells(row))).join("")],
+      rows: page.length,
+      last: page.length > 0 ? spec.keyOf(page.at(-1)!) : null,
+      more,
+      capped: more && sent + page.length >= rowsMax,
+    };
+  });
+}
+
+/** The same stream, over pages whose CSV text the database wrote (no object per row or cell here), for
+ * exports of millions of rows. No row cap: the query bounds the export. */
+export function csvTextResponse<Key>(spec: CsvTextExport<Key>): Promise<Response> {
+  return streamCsv<Key>(spec, async (after) => ({ ...await spec.page(after, spec.pageRows), capped: false }));
+}
+
+const csvLine = (fields: unknown[]) => fields.map(csvField).join(",") + "\r\n";
+
+type CsvChunk<Key> = CsvTextPage<Key> & { capped: boolean };
+
+async function streamCsv<Key>(
+  meta: CsvMeta,
+  next: (after: Key | null, sent: number) => Promise<CsvChunk<Key>>,
+): Promise<Response> {
+  let prefetched: CsvChunk<Key> | null = await next(null, 0);
   let after: Key | null = null;
   let sent = 0;
   const encoder = new TextEncoder();
-  const line = (fields: unknown[]) => fields.map(csvField).join(",") + "\r\n";
   const trailer = (mark: string) =>
-    line([mark, sent, ...Array<string>(Math.max(0, spec.columns.length - 2)).fill("")]);
+    csvLine([mark, sent, ...Array<string>(Math.max(0, meta.columns.length - 2)).fill("")]);
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
-      controller.enqueue(encoder.encode(spec.columns.join(",") + "\r\n"));
+      controller.enqueue(encoder.encode(meta.columns.join(",") + "\r\n"));
     },
     async pull(controller) {
       try {
-        const rows = prefetched ?? await spec.page(after, pageRows);
+        const chunk = prefetched ?? await next(after, sent);
         prefetched = null;
-        const page = rows.slice(0, Math.min(pageRows, rowsMax - sent));
-        let text = page.map((row) => line(spec.cells(row))).join("");
-        sent += page.length;
-        if (page.length > 0) after = spec.keyOf(page.at(-1)!);
-        const more = rows.length > page.length;
-        const done = !more || sent >= rowsMax;
-        if (done) text += trailer(more ? CSV_TRAILER.capped : CSV_TRAILER.complete);
-        controller.enqueue(encoder.encode(text));
-        if (done) controller.close();
+        sent += chunk.rows;
+        if (chunk.last !== null) after = chunk.last;
+        const done = !chunk.more || chunk.capped;
+        // Piece by piece: each encoding is small and short-lived (see CHUNK_ROWS in export_store.ts).
+        for (const text of chunk.chunks) {
+          controller.enqueue(typeof text === "string" ? encoder.encode(text) : text);
+        }
+        if (done) {
+          controller.enqueue(
+            encoder.encode(trailer(chunk.capped ? CSV_TRAILER.capped : CSV_TRAILER.complete)),
+          );
+          controller.close();
+        }
       } catch (error) {
-        logError(spec.functionName, spec.requestId, error, {
-          route: spec.route,
+        logError(meta.functionName, meta.requestId, error, {
+          route: meta.route,
           phase: "stream",
           rowsSent: sent,
         });
@@ -74,7 +124,7 @@ export async function csvResponse<Row, Key>(spec: CsvExport<Row, Key>): Promise<
   return new Response(body, {
     headers: {
       "Content-Type": "text/csv; charset=utf-8",
-      "Content-Disposition": `attachment; filename="${spec.filename}"`,
+      "Content-Disposition": `attachment; filename="${meta.filename}"`,
     },
   });
 }

@@ -5,11 +5,13 @@ import type { Redis } from "@upstash/redis";
 import { type TokenConfig, tokenConfigFromEnv } from "../auth/config.ts";
 import { type ClientIpConfig, clientIpConfigFromEnv } from "./client_ip.ts";
 import { type RateLimitConfig, rateLimitConfigFromEnv } from "./ratelimit.ts";
-import { db, type Sql } from "../infra/db.ts";
+import { db, readDb, type Sql } from "../infra/db.ts";
 import { redis } from "../infra/redis.ts";
 
 export type FunctionDeps = {
   sql: () => Sql;
+  /** Bulk reads that may lag (exports): the read replica when READ_DATABASE_URL is set, else \`sql\`. */
+  readSql?: () => Sql;
   redis: () => Redis;
   tokens: TokenConfig;
   rateLimits: RateLimitConfig;
@@ -20,6 +22,7 @@ export type FunctionDeps = {
 export function functionDepsFromEnv(): FunctionDeps {
   return {
     sql: db,
+    readSql: readDb,
     redis,
     tokens: tokenConfigFromEnv(),
     rateLimits: rateLimitConfigFromEnv(),

@@ -85,7 +85,11 @@ export function listContracts(
   after: ContractKey | null,
   now: Date,
 ): Promise<ContractView[]> {
-  const afterKey = after ? sql`and (starts_at, contract_id) < (${after[0]}, ${after[1]})` : sql``;
+  // ::text first: a parameter typed timestamptz passes through a JS Date in postgres.js and loses its
+  // microseconds, and the next page would skip the rest of that millisecond.
+  const afterKey = after
+    ? sql`and (starts_at, contract_id) < (${after[0]}::text::timestamptz, ${after[1]}::uuid)`
+    : sql``;
   return sql<ContractView[]>`
     select contract_id as id, purchase_id as "purchaseId", package_id as "packageId", principal_minor as "principalMinor",
            currency, daily_rate_bps as "dailyRateBps", duration_days as "durationDays",

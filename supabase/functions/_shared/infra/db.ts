@@ -11,6 +11,7 @@ export type SessionLimits = {
   statement_timeout: number;
   lock_timeout: number;
   idle_in_transaction_session_timeout: number;
+  application_name?: string;
 };
 
 export function sessionLimitsFromEnv(): SessionLimits {
@@ -60,6 +61,23 @@ export function db(): Sql {
     shared = createSql(url, undefined, sessionLimitsFromEnv());
   }
   return shared;
+}
+
+let sharedRead: Sql | undefined;
+export const READ_APPLICATION_NAME = "accrue-read";
+
+/** The pool for reads that may lag the primary by the replica's replay lag: admin finance exports (and
+ * whatever else reads in bulk and can accept it). READ_DATABASE_URL is the read replica's URL (Supabase:
+ * the replica's pooler URL; locally `READ_REPLICA=1 ./dev up`); unset, it is the primary's pool itself.
+ * Its sessions are named `accrue-read` (pg_stat_activity.application_name on the replica). */
+export function readDb(): Sql {
+  const url = Deno.env.get("READ_DATABASE_URL");
+  if (!url) return db();
+  sharedRead ??= createSql(url, undefined, {
+    ...sessionLimitsFromEnv(),
+    application_name: READ_APPLICATION_NAME,
+  });
+  return sharedRead;
 }
 
 const UNAVAILABLE_CODES = new Set([

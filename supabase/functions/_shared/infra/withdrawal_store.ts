@@ -99,6 +99,9 @@ export async function decideWithdrawal(sql: Sql, d: WithdrawalDecision): Promise
   }
 }
 
+/** (requested_at as RFC 3339 text with microseconds, withdrawal_id). The time goes back in as
+ * `::text::timestamptz`: a parameter typed timestamptz passes through a JS Date in postgres.js and loses
+ * its microseconds, and the next page would skip (newest first) or repeat (oldest first) rows. */
 export type WithdrawalKey = [string, string];
 
 const columns = (sql: Sql) =>
@@ -108,7 +111,9 @@ const columns = (sql: Sql) =>
 
 /** Mine, newest first. */
 export function listMyWithdrawals(sql: Sql, userId: string, limit: number, after: WithdrawalKey | null) {
-  const afterKey = after ? sql`and (requested_at, withdrawal_id) < (${after[0]}, ${after[1]})` : sql``;
+  const afterKey = after
+    ? sql`and (requested_at, withdrawal_id) < (${after[0]}::text::timestamptz, ${after[1]}::uuid)`
+    : sql``;
   return sql<WithdrawalView[]>`
     select ${columns(sql)} from public.withdrawals
     where user_id = ${userId} ${afterKey}
@@ -123,7 +128,9 @@ export function listWithdrawalsForReview(
   limit: number,
   after: WithdrawalKey | null,
 ) {
-  const afterKey = after ? sql`and (requested_at, withdrawal_id) > (${after[0]}, ${after[1]})` : sql``;
+  const afterKey = after
+    ? sql`and (requested_at, withdrawal_id) > (${after[0]}::text::timestamptz, ${after[1]}::uuid)`
+    : sql``;
   const byStatus = status ? sql`and status = ${status}` : sql``;
   return sql<AdminWithdrawalView[]>`
     select ${columns(sql)}, user_id as "userId", decided_by as "decidedBy" from public.withdrawals
