@@ -201,6 +201,13 @@ Deno.test("the README walkthrough through the typed client: signup → referrals
     });
     assert.equal(paid.status, "paid");
 
+    const overview = await admin.call("adminUser", {
+      params: { id: aliceSession.user.id },
+      query: { limit: 5 },
+    });
+    assert.equal(overview.profile.email, aliceEmail);
+    assert.equal(overview.withdrawals.total, 1);
+    assert.equal(overview.balances.withdrawnMinor, released.availableMinor);
     const mine = await alice.call("listWithdrawals", {});
     assert.deepEqual(mine.items.map((w) => [w.id, w.status, w.reference]), [[
       withdrawal.id,

@@ -119,7 +119,7 @@ export const ROUTES = {
     method: "GET",
     path: "/admin/users/:id",
     query: req.userOverviewQuery,
-    response: res.anyObject,
+    response: res.userOverviewResponse,
   },
   adminOps: { method: "GET", path: "/admin/ops", query: req.opsQuery, response: res.opsStatusResponse },
   adminAlerts: {

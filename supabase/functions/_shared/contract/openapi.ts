@@ -414,7 +414,7 @@ export const OPERATIONS: Operation[] = [
     summary: "One user at a glance",
     auth: "admin",
     query: req.userOverviewQuery,
-    ok: { status: 200, schema: res.anyObject },
+    ok: { status: 200, schema: res.userOverviewResponse },
   },
   {
     method: "GET",

@@ -240,6 +240,48 @@ export const roleChangeResponse = z.looseObject({
   changed: z.boolean(),
 });
 
+/** GET /admin/users/{id}: admin.user_overview (its SQL is the source; the lists hold the latest `limit`). */
+export const userOverviewResponse = z.looseObject({
+  profile: z.looseObject({
+    id,
+    email: z.string(),
+    role: z.enum(["user", "admin"]),
+    referralCode: z.string(),
+    referrerId: id.nullable(),
+    registeredAt: timestamp,
+  }),
+  flags: z.looseObject({
+    frozen: z.boolean(),
+    frozenReason: z.string().nullable(),
+    frozenAt: timestamp.nullable(),
+    frozenBy: id.nullable(),
+    kycStatus: z.string(),
+    owes: z.boolean(),
+  }),
+  balances: z.looseObject({
+    currency,
+    availableMinor: minor,
+    pendingMinor: minor,
+    inTransitMinor: minor,
+    heldMinor: minor,
+    owedMinor: minor,
+    earnedMinor: minor,
+    commissionMinor: minor,
+    withdrawnMinor: minor,
+  }),
+  vip: z.looseObject({ level: z.number().int().min(0) }),
+  contracts: z.looseObject({ total: z.number().int().min(0), items: z.array(z.looseObject({ id })) }),
+  purchases: z.looseObject({ total: z.number().int().min(0), items: z.array(z.looseObject({})) }),
+  commissionsByLevel: z.array(z.looseObject({ level: z.number().int().min(1).max(10), earnedMinor: minor })),
+  withdrawals: z.looseObject({ total: z.number().int().min(0), items: z.array(z.looseObject({})) }),
+  recentEvents: z.array(
+    z.looseObject({ position: z.number().int(), type: z.string(), recordedAt: timestamp }),
+  ),
+  adminActions: z.array(
+    z.looseObject({ position: z.number().int(), type: z.string(), recordedAt: timestamp }),
+  ),
+});
+
 export const drainResponse = z.looseObject({
   claimed: z.number().int().min(0),
   sent: z.number().int().min(0),
