@@ -261,8 +261,26 @@ Deno.test("the queue filters by status and pages with a keyset cursor", async ()
   assert.deepEqual(seen, created.map((c) => c.caseId));
 
   await decide(created[0]!.caseId, { decision: "approve" });
-  const approved = await call(stack.admin, "/admin/kyc?status=approved&limit=100", { token: admin.token });
-  assert.ok(approved.body.items.every((i: { status: string }) => i.status === "approved"));
+  // Every approved case, page by page: all approved, and ours among them (an empty page proves nothing).
+  const approvedIds: string[] = [];
+  let approvedCursor: string | null = null;
+  do {
+    const approved: {
+      status: number;
+      body: { items: { caseId: string; status: string }[]; nextCursor: string | null };
+    } = await call(
+      stack.admin,
+      `/admin/kyc?status=approved&limit=100${approvedCursor ? `&cursor=${approvedCursor}` : ""}`,
+      { token: admin.token },
+    );
+    assert.equal(approved.status, 200);
+    for (const item of approved.body.items) {
+      assert.equal(item.status, "approved");
+      approvedIds.push(item.caseId);
+    }
+    approvedCursor = approved.body.nextCursor;
+  } while (approvedCursor);
+  assert.ok(approvedIds.includes(created[0]!.caseId), "the case just approved is in the approved queue");
 
   for (const query of ["status=nope", "limit=0", "limit=101", "cursor=zzz", "cursor=WyJ4Il0", "sort=asc"]) {
     const bad = await call(stack.admin, `/admin/kyc?${query}`, { token: admin.token });

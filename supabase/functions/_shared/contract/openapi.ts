@@ -42,8 +42,6 @@ type Operation = {
   other?: { status: number; schema: z.ZodType; description: string };
 };
 
-const page = res.pageOf(res.anyObject);
-
 export const OPERATIONS: Operation[] = [
   {
     method: "GET",
@@ -188,7 +186,7 @@ export const OPERATIONS: Operation[] = [
     summary: "My purchases, newest first",
     auth: "user",
     paged: true,
-    ok: { status: 200, schema: page },
+    ok: { status: 200, schema: res.purchasePage },
   },
 
   {
@@ -217,7 +215,7 @@ export const OPERATIONS: Operation[] = [
     summary: "My ledger entries",
     auth: "user",
     paged: true,
-    ok: { status: 200, schema: page },
+    ok: { status: 200, schema: res.ledgerPage },
   },
   {
     method: "GET",
@@ -226,7 +224,7 @@ export const OPERATIONS: Operation[] = [
     summary: "My contracts",
     auth: "user",
     paged: true,
-    ok: { status: 200, schema: page },
+    ok: { status: 200, schema: res.contractPage },
   },
   {
     method: "GET",
@@ -304,7 +302,7 @@ export const OPERATIONS: Operation[] = [
     summary: "My withdrawals",
     auth: "user",
     paged: true,
-    ok: { status: 200, schema: res.pageOf(res.withdrawalResponse) },
+    ok: { status: 200, schema: res.withdrawalPage },
   },
 
   {
@@ -313,7 +311,7 @@ export const OPERATIONS: Operation[] = [
     fn: "email",
     summary: "Send what the mail outbox holds (pg_cron through pg_net)",
     auth: "drainSecret",
-    ok: { status: 200, schema: res.anyObject },
+    ok: { status: 200, schema: res.drainResponse },
   },
   {
     method: "GET",
@@ -352,7 +350,7 @@ export const OPERATIONS: Operation[] = [
     auth: "admin",
     query: req.userSearchQuery,
     paged: true,
-    ok: { status: 200, schema: page },
+    ok: { status: 200, schema: res.adminUserPage },
   },
   {
     method: "GET",
@@ -381,7 +379,7 @@ export const OPERATIONS: Operation[] = [
       "Operational status: lags, queues, outbox, failed webhooks and jobs, audit, chain, alerts firing",
     auth: "admin",
     query: req.opsQuery,
-    ok: { status: 200, schema: res.anyObject },
+    ok: { status: 200, schema: res.opsStatusResponse },
   },
   {
     method: "GET",
@@ -391,7 +389,7 @@ export const OPERATIONS: Operation[] = [
     auth: "admin",
     query: req.alertStateQuery,
     paged: true,
-    ok: { status: 200, schema: page },
+    ok: { status: 200, schema: res.alertPage },
   },
   {
     method: "GET",
@@ -407,7 +405,7 @@ export const OPERATIONS: Operation[] = [
     fn: "metrics",
     summary: "Send due alert notifications to ALERT_WEBHOOK_URL (pg_cron through pg_net)",
     auth: "metricsToken",
-    ok: { status: 200, schema: res.anyObject },
+    ok: { status: 200, schema: res.alertDispatchResponse },
   },
   {
     method: "GET",
@@ -416,7 +414,7 @@ export const OPERATIONS: Operation[] = [
     summary: "One user at a glance",
     auth: "admin",
     query: req.userOverviewQuery,
-    ok: { status: 200, schema: res.anyObject },
+    ok: { status: 200, schema: res.userOverviewResponse },
   },
   {
     method: "GET",
@@ -425,7 +423,7 @@ export const OPERATIONS: Operation[] = [
     summary: "The earnings job's run history",
     auth: "admin",
     paged: true,
-    ok: { status: 200, schema: page },
+    ok: { status: 200, schema: res.earningsRunPage },
   },
   {
     method: "POST",
@@ -455,7 +453,7 @@ export const OPERATIONS: Operation[] = [
     auth: "admin",
     query: req.kycStatusQuery,
     paged: true,
-    ok: { status: 200, schema: page },
+    ok: { status: 200, schema: res.kycCasePage },
   },
   {
     method: "POST",
@@ -472,7 +470,7 @@ export const OPERATIONS: Operation[] = [
     fn: "admin",
     summary: "A KYC case with short-lived document links",
     auth: "admin",
-    ok: { status: 200, schema: res.anyObject },
+    ok: { status: 200, schema: res.kycCaseDetail },
   },
   {
     method: "POST",
@@ -481,7 +479,7 @@ export const OPERATIONS: Operation[] = [
     summary: "Decide a KYC case",
     auth: "admin",
     body: req.kycDecisionBody,
-    ok: { status: 200, schema: res.anyObject },
+    ok: { status: 200, schema: res.kycDecisionResult },
     refusals: { 422: ["invalid_state"] },
   },
   {
@@ -492,7 +490,7 @@ export const OPERATIONS: Operation[] = [
     auth: "admin",
     query: req.withdrawalStatusQuery,
     paged: true,
-    ok: { status: 200, schema: page },
+    ok: { status: 200, schema: res.adminWithdrawalPage },
   },
   {
     method: "POST",
@@ -501,7 +499,7 @@ export const OPERATIONS: Operation[] = [
     summary: "Approve, reject or mark paid",
     auth: "admin",
     body: req.withdrawalDecisionBody,
-    ok: { status: 200, schema: res.anyObject },
+    ok: { status: 200, schema: res.withdrawalResponse },
     refusals: { 422: ["invalid_state"] },
   },
   {
@@ -511,7 +509,7 @@ export const OPERATIONS: Operation[] = [
     summary: "Freeze an account",
     auth: "admin",
     body: req.accountControlBody,
-    ok: { status: 200, schema: res.anyObject },
+    ok: { status: 200, schema: res.accountControlResponse },
   },
   {
     method: "POST",
@@ -520,7 +518,7 @@ export const OPERATIONS: Operation[] = [
     summary: "Unfreeze an account",
     auth: "admin",
     body: req.accountControlBody,
-    ok: { status: 200, schema: res.anyObject },
+    ok: { status: 200, schema: res.accountControlResponse },
   },
   {
     method: "POST",
@@ -529,7 +527,7 @@ export const OPERATIONS: Operation[] = [
     summary: "Make a user an admin or a user",
     auth: "admin",
     body: req.roleBody,
-    ok: { status: 200, schema: res.anyObject },
+    ok: { status: 200, schema: res.roleChangeResponse },
     refusals: { 409: ["last_admin"] },
   },
 ];

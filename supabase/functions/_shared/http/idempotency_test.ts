@@ -109,8 +109,11 @@ Deno.test("idempotency", async (t) => {
       const r = request({ x: 1 });
       let release = () => {};
       const held = new Promise<void>((resolve) => (release = resolve));
-      const first = idempotent(sql, r, async () => (await held, json({}, 201)), options);
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      // The first request runs its operation only once it holds the claim: wait for that, not for a time.
+      let claimed = () => {};
+      const running = new Promise<void>((resolve) => (claimed = resolve));
+      const first = idempotent(sql, r, async () => (claimed(), await held, json({}, 201)), options);
+      await running;
       await assert.rejects(
         idempotent(sql, r, () => Promise.resolve(json({}, 201)), { ...options, waitMs: 100 }),
         (e: { status: number; code: string }) => e.status === 409 && e.code === "conflict",

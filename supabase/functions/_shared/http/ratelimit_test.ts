@@ -94,12 +94,13 @@ Deno.test("Redis accepting but never answering: the timeout counts as down", asy
       config,
     });
     const open = createLimiter({ redis: () => redis, name: "slow-open", rule, failMode: "open", config });
-    const started = performance.now();
+    // The server never answers a byte, so the check can only end by giving up on its own (its timeout):
+    // ending at all, with 503, is the proof; how fast depends on the machine, so it is not asserted.
     await assert.rejects(
       closed.check("ip:1.2.3.4"),
       (error: unknown) => error instanceof Problem && error.status === 503,
     );
-    assert.ok(performance.now() - started < 2000, "gave up after the timeout");
+    assert.ok(held.length >= 1, "the request reached the silent server");
     assert.deepEqual(await open.check("ip:1.2.3.4"), {});
   } finally {
     listener.close();
