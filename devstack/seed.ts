@@ -172,7 +172,8 @@ async function main() {
     log("accruing earnings (money.run_earnings_job, every due hour)");
     for (;;) {
       const [{ r }] = await sql<{ r: { periods: number; contracts: number; totalMinor: number } }[]>`
-        select money.run_earnings_job() as r` as unknown as [{ r: typeof earnings }];
+        select money.run_earnings_job() as r` as unknown as [{ r: typeof earnings & { error?: string } }];
+      if (r.error !== undefined) throw new Error(`the earnings run failed: ${r.error}`);
       earnings = {
         periods: earnings.periods + Number(r.periods),
         contracts: Math.max(earnings.contracts, Number(r.contracts)),
