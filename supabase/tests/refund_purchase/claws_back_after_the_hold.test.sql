@@ -5,9 +5,10 @@ create temp table t as select test_support.chain(2) as c, test_support.package(1
 select test_support.set_vip((select c[1] from t), 10);
 create temp table b as select test_support.buy((select c[2] from t), (select p from t)) as purchase_id;
 select money.release_due_commissions(now() + interval '1 year');
-select is((select available_minor from public.user_accounts where user_id = (select c[1] from t)), 800::bigint,
+-- Level 1 at VIP 10: 15.2% of 10,000.
+select is((select available_minor from public.user_accounts where user_id = (select c[1] from t)), 1520::bigint,
   'after the hold the commission is available');
--- The upline spends 500 of it (as a paid withdrawal would), leaving 300 available.
+-- The upline spends 500 of it (as a paid withdrawal would), leaving 1,020 available.
 select event_store.append_events('test-spend-' || gen_random_uuid(), 'no_stream', '[{"type":"TestBalanceSpent","data":{}}]');
 select projections.post_entries(e, null, array['available', 'payouts'], array[-500, 500]::bigint[],
   array[(select c[1] from t), null]::uuid[])

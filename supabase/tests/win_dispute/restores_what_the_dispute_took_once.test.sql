@@ -2,7 +2,7 @@ begin;
 select plan(10);
 
 -- Buyer under an upline; 100,000 at 1% a day for 10 days (10,000 over 240 periods); 24 periods
--- accrued (floor(10000 x 24 / 240) = 1,000), commission 8,000 released.
+-- accrued (floor(10000 x 24 / 240) = 1,000), commission 15,200 (level 1 at VIP 10: 15.2%) released.
 create temp table t as
 select test_support.chain(2) as c, test_support.package(100000, 100, 10) as p,
        date_trunc('hour', greatest(now(), coalesce(money.earnings_watermark(), now()))) + interval '1 day 10 minutes' as bought_at;
@@ -25,7 +25,7 @@ select is(money.handle_stripe_event('evt_dp_won', 'charge.dispute.closed',
   'dispute_won', 'a won dispute is applied');
 select is((select status || '/' || refunded_minor from public.purchases where purchase_id = (select purchase_id from b)),
   'paid/0', 'the purchase stands again');
-select is((select available_minor from public.user_accounts where user_id = (select c[1] from t)), 8000::bigint,
+select is((select available_minor from public.user_accounts where user_id = (select c[1] from t)), 15200::bigint,
   'the upline''s commission is restored');
 -- floor(10000 x 48 / 240) = 2,000: the 1,000 clawed back and the 1,000 of the periods missed while stopped.
 select is((select available_minor || '/' || earned_minor from public.user_accounts where user_id = (select c[2] from t)),
