@@ -1,0 +1,63 @@
+// What the fault tests (tests/faults_*.integration_test.ts) check after a fault: the money invariants,
+// and whether a failed attempt left any trace at all.
+import type { Sql } from "../supabase/functions/_shared/infra/db.ts";
+
+/** Every broken invariant, as a sentence; empty when the money state is whole. */
+export async function moneyViolations(sql: Sql): Promise<string[]> {
+  const rows = await sql<{ v: string }[]>`
+    -- Double entry: each event's entries sum to zero, each balance is the sum of its entries.
+    select v from test_support.ledger_violations() as v
+    union all
+    select format('negative balance for %s', user_id) from public.user_accounts
+      where available_minor < 0 or pending_minor < 0 or in_transit_minor < 0 or held_minor < 0
+    union all
+    select format('purchase %s has %s Purchased events', purchase_id, n) from (
+      select p.purchase_id, p.status, (select count(*) from event_store.events e
+        where e.stream_id = 'purchase-' || p.purchase_id and e.type = 'Purchased') as n
+      from public.purchases p) c
+    where n > 1 or (n = 1) <> (status <> 'pending' and status <> 'failed')
+    union all
+    -- Each (contract, period) once: one EarningsAccrued per period stream, and no contract accrued more
+    -- periods than have been accrued.
+    select format('period stream %s has %s EarningsAccrued', stream_id, count(*))
+    from event_store.events where type = 'EarningsAccrued' group by stream_id having count(*) > 1
+    union all
+    select format('%s withdrawals under one id %s', count(*), withdrawal_id)
+    from public.withdrawals group by withdrawal_id having count(*) > 1`;
+  // The rebuild compares inside a transaction of its own that is rolled back.
+  const reserved = await sql.reserve();
+  try {
+    await reserved`begin`;
+    const differing = await reserved<
+      { table_name: string }[]
+    >`select table_name from projections.verify_rebuild()`;
+    await reserved`rollback`;
+    return [
+      ...rows.map((r) => r.v),
+      ...differing.map((d) => `projection ${d.table_name} differs after a rebuild`),
+    ];
+  } finally {
+    reserved.release();
+  }
+}
+
+/** Each table of the application's schemas with a digest of all its rows: two equal fingerprints mean
+ * no row anywhere was added, changed or removed in between. */
+export async function fingerprint(sql: Sql): Promise<Map<string, string>> {
+  const tables = await sql<{ name: string }[]>`
+    select format('%I.%I', table_schema, table_name) as name from information_schema.tables
+    where table_type = 'BASE TABLE'
+      and table_schema in ('public', 'money', 'event_store', 'private', 'projections', 'kyc', 'ops', 'admin')
+    order by 1`;
+  const parts = tables.map(({ name }) =>
+    `select '${name}' as name, md5(coalesce(string_agg(t::text, '|' order by t::text), '')) as digest from ${name} t`
+  );
+  const rows = await sql.unsafe<{ name: string; digest: string }[]>(parts.join(" union all "));
+  return new Map(rows.map((r) => [r.name, r.digest]));
+}
+
+/** The tables whose digests differ between two fingerprints. */
+export function changedTables(before: Map<string, string>, after: Map<string, string>): string[] {
+  return [...new Set([...before.keys(), ...after.keys()])].filter((t) => before.get(t) !== after.get(t))
+    .sort();
+}
