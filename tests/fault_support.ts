@@ -1,6 +1,18 @@
-// What the fault tests (tests/faults_*.integration_test.ts) check after a fault: the money invariants,
-// and whether a failed attempt left any trace at all.
+// What the fault tests (tests/faults_*.integration_test.ts) share: a private stack to break, and what
+// they check after a fault (the money invariants, and whether a failed attempt left any trace at all).
 import type { Sql } from "../supabase/functions/_shared/infra/db.ts";
+import { tokenConfigFromEnv } from "../supabase/functions/_shared/auth/config.ts";
+import { signAccessToken } from "../supabase/functions/_shared/auth/jwt.ts";
+import { signatureFor } from "../devstack/stripe_test_events.ts";
+import { ownRedis } from "./local_redis.ts";
+import {
+  PRIVATE_JWT_SECRET,
+  PRIVATE_WEBHOOK_SECRET,
+  type PrivateGateway,
+  startPrivateCluster,
+  startPrivateGateway,
+} from "./private_cluster.ts";
+import { fetchFrom, loopbackIp } from "./support.ts";
 
 /** Every broken invariant, as a sentence; empty when the money state is whole. */
 export async function moneyViolations(sql: Sql): Promise<string[]> {
@@ -60,4 +72,71 @@ export async function fingerprint(sql: Sql): Promise<Map<string, string>> {
 export function changedTables(before: Map<string, string>, after: Map<string, string>): string[] {
   return [...new Set([...before.keys(), ...after.keys()])].filter((t) => before.get(t) !== after.get(t))
     .sort();
+}
+
+/** A private Postgres cluster, Redis (behind the Upstash endpoint) and functions gateway, all owned by
+ * one test: Postgres restarts, Redis outages and killed function processes touch nothing shared. */
+export async function privateStack(gatewayEnv: Record<string, string> = {}) {
+  const cluster = await startPrivateCluster();
+  let redis: Awaited<ReturnType<typeof ownRedis>> | undefined;
+  let gateway: PrivateGateway | undefined;
+  try {
+    redis = await ownRedis();
+    gateway = await startPrivateGateway({
+      databaseUrl: cluster.url,
+      upstashUrl: redis.url,
+      upstashToken: redis.token,
+      env: { DB_POOL_MAX: "10", ...gatewayEnv },
+    });
+  } catch (error) {
+    await redis?.close();
+    await cluster.remove();
+    throw error;
+  }
+  const sql = cluster.sql(4);
+  return {
+    cluster,
+    redis,
+    gateway,
+    sql,
+    close: async () => {
+      await sql.end({ timeout: 1 });
+      await gateway!.stop();
+      await redis!.close();
+      await cluster.remove();
+    },
+  };
+}
+
+const tokenConfig = tokenConfigFromEnv((name) => (name === "JWT_SECRET" ? PRIVATE_JWT_SECRET : undefined));
+
+/** An access token for a user of the private stack, as login would issue it. */
+export function accessTokenFor(userId: string): Promise<string> {
+  return signAccessToken({ userId, role: "user", sessionId: crypto.randomUUID() }, tokenConfig, new Date());
+}
+
+/** A Stripe delivery of `event` to the private gateway, signed now (a redelivery is signed anew, as
+ * Stripe does, with the same event id and body). */
+export async function deliverWebhook(
+  gatewayFn: (path: string) => string,
+  payload: string,
+): Promise<Response> {
+  const signature = await signatureFor(payload, PRIVATE_WEBHOOK_SECRET);
+  return await fetchFrom(loopbackIp(), gatewayFn("stripe-webhook"), {
+    method: "POST",
+    headers: { "content-type": "application/json", "stripe-signature": signature },
+    body: payload,
+  });
+}
+
+/** A small seeded PRNG (mulberry32), so an interleaving can be replayed from its seed. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
