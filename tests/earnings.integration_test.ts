@@ -1,8 +1,9 @@
 // Exactly once per period, against real concurrency and a real crash. Each test owns a scratch
-// database: the earnings watermark is global, and these tests commit.
+// database (the earnings watermark is global, and these tests commit); the crash test owns a cluster.
 import assert from "node:assert/strict";
 import { createSql, type Sql } from "../supabase/functions/_shared/infra/db.ts";
 import { scratchDatabase } from "./scratch_db.ts";
+import { startPrivateCluster } from "./private_cluster.ts";
 
 type Fixture = { sql: Sql; url: string; drop: () => Promise<void> };
 
@@ -77,39 +78,48 @@ Deno.test("ten concurrent runs accrue every period exactly once", async () => {
   }
 });
 
+// SIGKILL of a backend makes the postmaster end every session of its cluster and recover: on the shared
+// cluster that broke other suites' connections and, racing the recovery, this test's own probe ("the
+// database system is not yet accepting connections"). So it owns a cluster, and it waits for the
+// recovery by an event, not by attempts: a sentinel session's death proves the postmaster has begun the
+// crash restart (from then on it refuses connections until recovery ends), so the first connection that
+// succeeds afterwards is to the recovered cluster.
 Deno.test("a run whose backend is SIGKILLed halfway leaves nothing, and the next run does it all once", async () => {
-  const f = await fixture();
+  const cluster = await startPrivateCluster();
   try {
-    await contracts(f.sql, 20, 2, 4);
-    const victim = await f.sql.reserve();
+    const before = cluster.sql(3);
+    await contracts(before, 20, 2, 4);
+    // The sentinel's query only ends when its session is ended (the crash restart does that).
+    const sentinel = await before.reserve();
+    const sentinelEnded = sentinel`select pg_sleep(600)`.then(() => false, () => true);
+    const victim = await before.reserve();
     const [backend] = await victim`select pg_backend_pid() as pid`;
     await victim`begin`;
     const [partial] = await victim<{ r: { periods: number } }[]>`select money.accrue_due_earnings() as r`;
     assert.ok(partial!.r.periods >= 3, "the doomed run accrued periods, uncommitted");
     Deno.kill(backend!.pid, "SIGKILL");
-    victim.release();
-    // Postgres restarts every backend after one is killed; wait until it accepts connections again.
-    let after: Sql | undefined;
-    for (let i = 0; i < 100 && !after; i++) {
-      const probe = createSql(f.url, 2);
-      try {
-        await probe`select 1`;
-        after = probe;
-      } catch {
-        await probe.end();
-        await new Promise((r) => setTimeout(r, 200));
-      }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const ended = await Promise.race([
+      sentinelEnded,
+      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), 60_000))),
+    ]);
+    clearTimeout(timer);
+    assert.ok(ended, "the postmaster ended every session after the crash");
+    await before.end({ timeout: 1 });
+    await cluster.waitUntilAccepting();
+    const after = cluster.sql(2);
+    try {
+      const [none] =
+        await after`select count(*)::int as n from event_store.events where type = 'EarningsAccrued'`;
+      assert.equal(none!.n, 0, "nothing of the killed run is visible");
+      const dueBy = new Date();
+      await after`select money.run_earnings_job()`;
+      await assertExactlyOnce(after, dueBy);
+    } finally {
+      await after.end();
     }
-    assert.ok(after, "Postgres came back");
-    const [none] =
-      await after`select count(*)::int as n from event_store.events where type = 'EarningsAccrued'`;
-    assert.equal(none!.n, 0, "nothing of the killed run is visible");
-    const dueBy = new Date();
-    await after`select money.run_earnings_job()`;
-    await assertExactlyOnce(after, dueBy);
-    await after.end();
   } finally {
-    await close(f);
+    await cluster.remove();
   }
 });
 
