@@ -7,6 +7,7 @@ const ALL = [
   "http",
   "me",
   "ratelimit",
+  "connections",
   "purchase",
   "withdraw",
   "earnings",
