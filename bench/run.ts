@@ -12,6 +12,7 @@ const ALL = [
   "http",
   "me",
   "ratelimit",
+  "connections",
   "purchase",
   "withdraw",
   "earnings",

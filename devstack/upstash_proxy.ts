@@ -4,11 +4,11 @@
 // (dist/chunk-*.mjs: HttpClient, decode, Pipeline) and @upstash/ratelimit@2.2.0.
 import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
-import { Redis } from "ioredis";
+import { ConnectionError, type Reply, ReplyError, RespConnection } from "./resp_connection.ts";
 
 type Json = null | number | string | Json[];
 type Item = { result: Json } | { error: string };
-type Cmd = { name: string; args: string[]; fix?: (reply: unknown) => unknown };
+type Cmd = { name: string; args: string[]; fix?: (reply: Reply) => unknown };
 
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
 // Shebang flags stock Redis 7.0 understands. @upstash/ratelimit >= 2.1 adds
@@ -32,11 +32,10 @@ class HttpError extends Error {
 const json = (body: unknown, status = 200) => Response.json(body, { status });
 const sha1 = (text: string) => createHash("sha1").update(text, "utf8").digest("hex");
 
-// A reply that is not a Redis error reply means the connection failed; surface
+// A failure that is not a Redis error reply means the connection failed; surface
 // it as 503 so callers see an outage rather than a bad command.
-function replyErrorMessage(err: unknown): string {
-  if (err instanceof Error && err.name === "ReplyError") return err.message;
-  throw new HttpError(503, `Redis unavailable: ${err instanceof Error ? err.message : String(err)}`);
+function unavailable(err: unknown): HttpError {
+  return new HttpError(503, `Redis unavailable: ${err instanceof Error ? err.message : String(err)}`);
 }
 
 // Upstash JSON: integers stay numbers, nil is null, strings are UTF-8 text or,
@@ -57,7 +56,22 @@ async function readJsonBody(req: Request): Promise<unknown> {
   if (Number(req.headers.get("content-length") ?? 0) > MAX_BODY_BYTES) {
     throw new HttpError(413, "ERR request body too large");
   }
-  // Content-Length may be absent (chunked), so count while reading too.
+  let text: string;
+  if (req.headers.has("content-length")) {
+    // Bounded by the check above; one read, without a stream reader per chunk.
+    text = await req.text();
+  } else {
+    // Content-Length absent (chunked): count while reading.
+    text = await readChunked(req);
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new HttpError(400, "ERR failed to parse JSON request body");
+  }
+}
+
+async function readChunked(req: Request): Promise<string> {
   const chunks: Uint8Array[] = [];
   let size = 0;
   for await (const chunk of req.body ?? []) {
@@ -65,29 +79,29 @@ async function readJsonBody(req: Request): Promise<unknown> {
     if (size > MAX_BODY_BYTES) throw new HttpError(413, "ERR request body too large");
     chunks.push(chunk);
   }
-  try {
-    return JSON.parse(new TextDecoder().decode(Buffer.concat(chunks)));
-  } catch {
-    throw new HttpError(400, "ERR failed to parse JSON request body");
-  }
+  return new TextDecoder().decode(Buffer.concat(chunks));
 }
+
+/** What the endpoint served since it started: HTTP requests and the Redis commands in them. Read at
+ * GET /_local/stats (not part of Upstash's API: it lets benchmarks count round trips per request). */
+export type ProxyStats = { requests: number; commands: number };
 
 export function createUpstashProxy(options: { redisUrl: string; token: string }): {
   handler: (req: Request) => Promise<Response>;
   close: () => Promise<void>;
+  stats: ProxyStats;
 } {
-  const redis = new Redis(options.redisUrl, {
-    // Fail a command after one reconnect attempt instead of queueing it forever,
-    // but keep the offline queue so requests made while connecting still work.
-    maxRetriesPerRequest: 1,
-    retryStrategy: () => 250, // keep reconnecting; redis may come back later
-  });
-  let warned = false;
-  redis.on("error", (err: Error) => {
-    if (!warned) console.error(`upstash proxy: redis error: ${err.message}`);
-    warned = true;
-  });
-  redis.on("ready", () => (warned = false));
+  const stats: ProxyStats = { requests: 0, commands: 0 };
+  const redis = RespConnection.fromUrl(options.redisUrl);
+  // Commands in one round trip to Redis; a lost connection is a 503 for each request in flight.
+  const send = async (commands: string[][]): Promise<Reply[]> => {
+    try {
+      return await redis.send(commands);
+    } catch (err) {
+      if (err instanceof ConnectionError) throw unavailable(err);
+      throw err;
+    }
+  };
 
   // SHA1 of a script as the client sent it -> SHA1 of the rewritten script
   // that Redis actually cached. Clients compute the original hash themselves.
@@ -116,7 +130,7 @@ export function createUpstashProxy(options: { redisUrl: string; token: string })
     if (!raw.every((a) => ["string", "number", "boolean"].includes(typeof a))) {
       throw new HttpError(400, "ERR command arguments must be strings, numbers or booleans");
     }
-    // Upper-case name: ioredis then treats it as opaque (no hgetall->object transform).
+    // Upper-case name, as Redis reports it in errors and as the sets above hold it.
     const [name, ...args] = [raw[0].toUpperCase(), ...raw.slice(1).map(String)];
     if (CONNECTION_STATE_COMMANDS.has(name)) {
       throw new HttpError(400, `ERR command '${name}' is not supported by the local Upstash proxy`);
@@ -135,18 +149,17 @@ export function createUpstashProxy(options: { redisUrl: string; token: string })
     return { name, args };
   }
 
-  function item(cmd: Cmd, err: Error | null, reply: unknown, base64: boolean): Item {
-    if (err) return { error: replyErrorMessage(err) };
+  function item(cmd: Cmd, reply: Reply, base64: boolean): Item {
+    if (reply instanceof ReplyError) return { error: reply.message };
     return { result: toJson(cmd.fix ? cmd.fix(reply) : reply, base64) };
   }
 
   async function single(body: unknown, base64: boolean): Promise<Response> {
     const cmd = prepare(body);
-    try {
-      return json(item(cmd, null, await redis.callBuffer(cmd.name, ...cmd.args), base64));
-    } catch (err) {
-      return json({ error: replyErrorMessage(err) }, 400);
-    }
+    stats.commands++;
+    const [reply = null] = await send([[cmd.name, ...cmd.args]]);
+    if (reply instanceof ReplyError) return json({ error: reply.message }, 400);
+    return json(item(cmd, reply, base64));
   }
 
   async function batch(body: unknown, base64: boolean, atomic: boolean): Promise<Response> {
@@ -154,22 +167,23 @@ export function createUpstashProxy(options: { redisUrl: string; token: string })
       throw new HttpError(400, "ERR expected a non-empty JSON array of commands");
     }
     const cmds = body.map(prepare);
-    const chain = atomic ? redis.multi() : redis.pipeline();
-    for (const cmd of cmds) chain.callBuffer(cmd.name, ...cmd.args);
-    let replies: [Error | null, unknown][] | null;
-    try {
-      replies = await chain.exec();
-    } catch (err) {
-      // EXECABORT: a command was rejected while queueing, nothing ran.
-      const previous = (err as { previousErrors?: Error[] }).previousErrors ?? [];
-      const message = [replyErrorMessage(err), ...previous.map(replyErrorMessage)].join(" ");
-      return json({ error: message }, 400);
+    stats.commands += cmds.length;
+    const lines = cmds.map((cmd) => [cmd.name, ...cmd.args]);
+    if (!atomic) {
+      const replies = await send(lines);
+      return json(cmds.map((cmd, i) => item(cmd, replies[i] ?? null, base64)));
     }
-    if (!replies) throw new HttpError(500, "ERR transaction was not executed");
-    return json(cmds.map((cmd, i) => {
-      const [err, reply] = replies[i] ?? [new Error("missing reply"), null];
-      return item(cmd, err, reply, base64);
-    }));
+    // MULTI, the commands (each answers QUEUED or a queueing error), EXEC: written back to back on the
+    // one connection, so no other request's command can land inside the transaction.
+    const replies = await send([["MULTI"], ...lines, ["EXEC"]]);
+    const executed = replies[replies.length - 1] ?? null;
+    if (!Array.isArray(executed)) {
+      // EXECABORT: a command was rejected while queueing, nothing ran.
+      const queueing = replies.slice(1, -1).filter((r): r is ReplyError => r instanceof ReplyError);
+      const first = executed instanceof ReplyError ? executed.message : "ERR transaction was not executed";
+      return json({ error: [first, ...queueing.map((e) => e.message)].join(" ") }, 400);
+    }
+    return json(cmds.map((cmd, i) => item(cmd, executed[i] ?? null, base64)));
   }
 
   async function handler(req: Request): Promise<Response> {
@@ -177,12 +191,12 @@ export function createUpstashProxy(options: { redisUrl: string; token: string })
       const path = new URL(req.url).pathname.replace(/\/+$/, "") || "/";
       if (path === "/" && req.method === "GET") {
         // Unauthenticated health check that reflects whether redis answers.
-        const pong = await redis.callBuffer("PING").catch((err: unknown) =>
-          new HttpError(503, `Redis unavailable: ${err instanceof Error ? err.message : err}`)
-        );
-        if (pong instanceof HttpError) throw pong;
+        const [pong = null] = await send([["PING"]]);
+        if (pong instanceof ReplyError) throw unavailable(pong);
         return json({ result: toJson(pong, false) });
       }
+      if (path === "/_local/stats" && req.method === "GET") return json(stats);
+      stats.requests++;
       if (!["/", "/pipeline", "/multi-exec"].includes(path)) return json({ error: "Not Found" }, 404);
       if (req.method !== "POST") return json({ error: "Method Not Allowed" }, 405);
       if (req.headers.get("authorization") !== `Bearer ${options.token}`) {
@@ -202,17 +216,12 @@ export function createUpstashProxy(options: { redisUrl: string; token: string })
     }
   }
 
-  async function close(): Promise<void> {
-    if (redis.status === "end") return;
-    // Between reconnect attempts there is no socket, so no "end" event follows.
-    const ended = redis.status === "reconnecting"
-      ? Promise.resolve()
-      : new Promise<void>((resolve) => redis.once("end", () => resolve()));
-    redis.disconnect();
-    await ended;
+  function close(): Promise<void> {
+    redis.close();
+    return Promise.resolve();
   }
 
-  return { handler, close };
+  return { handler, close, stats };
 }
 
 if (import.meta.main) {

@@ -1,5 +1,6 @@
 // ratelimit: what the limiter adds to GET /auth/me (p50, p99) with limiting on and off, each through its
 // own gateway at a moderate load (10 connections), measured alternately in the same run.
+// Its value is the added p50 (ms); p50_ms is the p50 with limiting, p99_ms the added p99.
 // Target: p50 under 1 ms added. And exactness: 1,000 concurrent checks against a limit of 100 through
 // the real @upstash/ratelimit and the Upstash endpoint admit exactly 100.
 import { createLimiter } from "../../supabase/functions/_shared/http/ratelimit.ts";
@@ -72,15 +73,18 @@ export async function run(): Promise<BenchResult> {
     return result({
       scenario: "ratelimit",
       metric: "p50_added_ms",
-      value: round(mean(samples.on), 3),
-      unit: "ms p50 with limiting",
+      // What limiting adds: p50 with limits on minus p50 with limits off, measured alternately.
+      value: round(addedP50, 3),
+      unit: "ms added to p50",
       baseline: "p50 of the same route with limiting off",
       baseline_value: round(mean(samples.off), 3),
-      target: { ratio: 2, meaning: "<=" },
+      // At most as much again as the route itself, and (the target proper) under 1 ms, exactly 100 admitted.
+      target: { ratio: 1, meaning: "<=" },
       extraChecks: addedP50 < 1 && admitted === 100,
-      p50_ms: round(addedP50, 3),
+      p50_ms: round(mean(samples.on), 3),
       p99_ms: round(addedP99, 3),
       notes: `added p50 ${round(addedP50, 3)} ms (target < 1 ms), added p99 ${round(addedP99, 3)} ms; ` +
+        `p50 on ${round(mean(samples.on), 3)} ms, off ${round(mean(samples.off), 3)} ms; ` +
         `exactness: ${admitted} of 1000 concurrent checks admitted against a limit of 100`,
     });
   } finally {
