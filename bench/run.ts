@@ -10,6 +10,7 @@ const ALL = [
   "purchase",
   "withdraw",
   "earnings",
+  "earnings-aged",
   "rebuild",
   "network",
   "kyc",
@@ -29,7 +30,7 @@ for (const name of names) {
     Deno.exit(2);
   }
   console.error(`running ${name}...`);
-  const module = await import(`./scenarios/${name}.ts`);
+  const module = await import(`./scenarios/${name.replaceAll("-", "_")}.ts`);
   const outcome: BenchResult = await module.run();
   results.push(outcome);
   await Deno.writeTextFile(new URL(`${name}.json`, resultsDir), JSON.stringify(outcome, null, 2) + "\n");

@@ -158,7 +158,12 @@ export const eventSchemas = {
   /** One chunk of a period: the users in [usersFrom, usersBefore); an absent bound is open (both absent: every user). */
   EarningsAccrued: {
     version: 1,
-    data: z.strictObject({ periodStartsAt: at, periodEndsAt: at, usersFrom: id.optional(), usersBefore: id.optional() }),
+    data: z.strictObject({
+      periodStartsAt: at,
+      periodEndsAt: at,
+      usersFrom: id.optional(),
+      usersBefore: id.optional(),
+    }),
   },
   VipLevelChanged: {
     version: 1,
