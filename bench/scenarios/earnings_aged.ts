@@ -16,7 +16,7 @@ import { type BenchResult, result, round } from "../lib.ts";
 const USERS = Number(Deno.env.get("BENCH_EARNINGS_AGED_USERS") ?? 250_000);
 const ACTIVE_PER_USER = 4;
 const COMPLETED_PER_USER = Number(Deno.env.get("BENCH_EARNINGS_AGED_COMPLETED_PER_USER") ?? 36);
-const CHUNK_CONTRACTS = Number(Deno.env.get("BENCH_EARNINGS_CHUNK_CONTRACTS") ?? 50_000);
+const CHUNK_CONTRACTS = Number(Deno.env.get("BENCH_EARNINGS_CHUNK_CONTRACTS") ?? 10_000);
 const HOUR_MS = 3600_000;
 
 /** Money commands (lock_users + the account row FOR UPDATE) in a loop while `work` runs: the longest round. */

@@ -154,7 +154,7 @@ $$;
 -- Appends the next chunk of earnings under the exclusive earnings lock: the rest of the open period if a
 -- run stopped between chunks, else the next due period. p_chunk_contracts null: the whole rest of the
 -- period in one event. Returns {done} when nothing is due, else {periodStartsAt, chunk, periodComplete}.
-create function money.accrue_earnings_chunk(p_now timestamptz, p_chunk_contracts int default 50000) returns jsonb
+create function money.accrue_earnings_chunk(p_now timestamptz, p_chunk_contracts int default 10000) returns jsonb
 language plpgsql as $$
 declare
   v_open public.earnings_periods;
@@ -237,7 +237,7 @@ $$;
 -- The hourly job: chunk after chunk, committing after each, so the exclusive lock is held for one chunk at
 -- a time. Bounded: at most p_chunks_max chunks per call (the next call goes on). Records the run in
 -- money.earnings_runs (a failed chunk rolls back alone and is recorded; earlier chunks stay committed).
-create procedure money.run_earnings(p_now timestamptz default null, p_chunk_contracts int default 50000,
+create procedure money.run_earnings(p_now timestamptz default null, p_chunk_contracts int default 10000,
   p_chunks_max int default 100000)
 language plpgsql as $$
 declare
