@@ -16,6 +16,7 @@ const ALL = [
   "purchase",
   "withdraw",
   "earnings",
+  "earnings-aged",
   "rebuild",
   "network",
   "kyc",
@@ -44,7 +45,7 @@ for (const name of names) {
   const t0 = performance.now();
   let outcome: BenchResult;
   try {
-    const module = await import(`./scenarios/${name}.ts`);
+    const module = await import(`./scenarios/${name.replaceAll("-", "_")}.ts`);
     outcome = await module.run();
   } catch (error) {
     console.error(`${name} threw:`, error);

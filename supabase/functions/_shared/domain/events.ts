@@ -155,7 +155,16 @@ export const eventSchemas = {
       currency,
     }),
   },
-  EarningsAccrued: { version: 1, data: z.strictObject({ periodStartsAt: at, periodEndsAt: at }) },
+  /** One chunk of a period: the users in [usersFrom, usersBefore); an absent bound is open (both absent: every user). */
+  EarningsAccrued: {
+    version: 1,
+    data: z.strictObject({
+      periodStartsAt: at,
+      periodEndsAt: at,
+      usersFrom: id.optional(),
+      usersBefore: id.optional(),
+    }),
+  },
   VipLevelChanged: {
     version: 1,
     data: z.strictObject({ userId: id, fromLevel: z.number().int(), toLevel: z.number().int() }),
