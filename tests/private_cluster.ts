@@ -232,7 +232,7 @@ export async function startPrivateGateway(
     STRIPE_API_BASE: `http://127.0.0.1:${freePort()}`,
     RESEND_API_KEY: "re_local",
     RESEND_BASE_URL: `http://127.0.0.1:${freePort()}`,
-    LOG_LEVEL: "silent",
+    LOG_LEVEL: Deno.env.get("PRIVATE_GATEWAY_LOGS") === "1" ? "info" : "silent",
     RUST_BACKTRACE: "0",
     NO_COLOR: "1",
     ...options.env,
@@ -243,8 +243,9 @@ export async function startPrivateGateway(
       args: ["run", "-A", "--no-prompt", new URL("devstack/gateway.ts", root).pathname],
       env,
       stdin: "null",
-      stdout: "null",
-      stderr: "null",
+      // PRIVATE_GATEWAY_LOGS=1 shows the gateway's own log lines (with LOG_LEVEL) when a fault test fails.
+      stdout: Deno.env.get("PRIVATE_GATEWAY_LOGS") === "1" ? "inherit" : "null",
+      stderr: Deno.env.get("PRIVATE_GATEWAY_LOGS") === "1" ? "inherit" : "null",
     }).spawn();
     const mine = child;
     let exited = false;

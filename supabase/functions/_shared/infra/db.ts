@@ -83,6 +83,9 @@ export function readDb(): Sql {
 const UNAVAILABLE_CODES = new Set([
   "ECONNREFUSED",
   "ECONNRESET",
+  // A write to a connection the server has closed (a Postgres restart): Node's "This socket has been ended
+  // by the other party". Found by tests/faults_restart.integration_test.ts, where it answered 500.
+  "EPIPE",
   "CONNECT_TIMEOUT",
   "CONNECTION_CLOSED",
   "ENOTFOUND",
