@@ -72,7 +72,7 @@ export function listAlerts(
     ? sql`and a.resolved_at is not null`
     : sql``;
   const afterKey = after
-    ? sql`and (a.fired_at, a.alert_id) < (${after[0]}::timestamptz, ${after[1]})`
+    ? sql`and (a.fired_at, a.alert_id) < (${after[0]}::text::timestamptz, ${after[1]})`
     : sql``;
   return sql<Alert[]>`
     select ${ALERT_COLUMNS(sql)} from ops.alerts a join ops.alert_rules r using (rule_id)

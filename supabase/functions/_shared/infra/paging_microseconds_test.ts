@@ -7,6 +7,7 @@ import { createSql } from "./db.ts";
 import { DATABASE_URL } from "../../../../tests/support.ts";
 import { type ContractKey, listContracts } from "./account_store.ts";
 import { listMyWithdrawals, listWithdrawalsForReview, type WithdrawalKey } from "./withdrawal_store.ts";
+import { listPurchases, type PurchaseKey } from "./purchase_store.ts";
 
 const sql = createSql(DATABASE_URL, 2);
 
@@ -84,6 +85,29 @@ Deno.test("withdrawals page through requested_at values within one millisecond: 
     assert.deepEqual(queue, ids, "the review queue, oldest first, none repeated");
   } finally {
     await sql`delete from public.withdrawals where user_id = ${userId}::uuid`;
+  }
+});
+
+Deno.test("purchases page newest first through created_at values within one millisecond, none skipped", async () => {
+  const userId = crypto.randomUUID();
+  const ids: string[] = TIMES.map(() => crypto.randomUUID());
+  for (const [i, id] of ids.entries()) {
+    await sql`
+      insert into public.purchases (purchase_id, user_id, package_id, amount_minor, currency, status,
+                                    stripe_session_id, created_at)
+      values (${id}::uuid, ${userId}::uuid, gen_random_uuid(), 10000, 'USD', 'pending',
+              ${"cs_paging_" + id}, ${TIMES[i]!}::text::timestamptz)`;
+  }
+  try {
+    const seen = await pageByOne(
+      async (after: PurchaseKey | null) =>
+        (await listPurchases(sql, userId, 1, after)).map((p) => ({ ...p, id: p.purchaseId })),
+      (p) => [p.createdAt, p.purchaseId] as PurchaseKey,
+      ids.length,
+    );
+    assert.deepEqual(seen, ids.toReversed());
+  } finally {
+    await sql`delete from public.purchases where user_id = ${userId}::uuid`;
   }
 });
 

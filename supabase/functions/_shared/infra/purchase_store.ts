@@ -77,7 +77,7 @@ export function listPurchases(
   after: PurchaseKey | null,
 ): Promise<PurchaseView[]> {
   const afterKey = after
-    ? sql`and (created_at, purchase_id) < (${after[0]}::timestamptz, ${after[1]}::uuid)`
+    ? sql`and (created_at, purchase_id) < (${after[0]}::text::timestamptz, ${after[1]}::uuid)`
     : sql``;
   return sql<PurchaseView[]>`
     select ${purchaseColumns(sql)}
