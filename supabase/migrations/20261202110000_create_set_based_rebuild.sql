@@ -101,14 +101,23 @@ begin
           group by 1) r
     where v.user_id = r.referrer_id;
 
-    insert into public.network_levels as n (user_id, level, members)
-    select a.ancestor_id, a.level, count(*)::int
-    from event_store.events e
-    join public.referral_uplines u on u.user_id = (e.data ->> 'userId')::uuid
-    cross join unnest(u.ancestor_ids) with ordinality as a(ancestor_id, level)
-    where e.position between p_from and p_to and e.type = 'UserRegistered'
-    group by 1, 2
-    on conflict (user_id, level) do update set members = n.members + excluded.members;
+    -- Existing (ancestor, level) rows counted up, new ones inserted: a plain insert, not ON CONFLICT's
+    -- speculative one per row (in a rebuild nearly every row is new).
+    with joined as (
+      select a.ancestor_id, a.level::smallint as level, count(*)::int as members
+      from event_store.events e
+      join public.referral_uplines u on u.user_id = (e.data ->> 'userId')::uuid
+      cross join unnest(u.ancestor_ids) with ordinality as a(ancestor_id, level)
+      where e.position between p_from and p_to and e.type = 'UserRegistered'
+      group by 1, 2
+    ), counted as (
+      update public.network_levels n set members = n.members + j.members
+      from joined j where n.user_id = j.ancestor_id and n.level = j.level
+      returning n.user_id, n.level
+    )
+    insert into public.network_levels (user_id, level, members)
+    select j.ancestor_id, j.level, j.members from joined j
+    where not exists (select from counted c where c.user_id = j.ancestor_id and c.level = j.level);
 
     insert into public.user_accounts (user_id, currency)
     select (e.data ->> 'userId')::uuid, v_currency from event_store.events e
@@ -166,8 +175,10 @@ begin
 
     drop table pg_temp.set_based_volumes;
 
-    insert into pg_temp.set_based_lines
-    select e.position, l.line, l.kind, null, l.sign * (e.data ->> 'amountMinor')::bigint,
+    -- Platform lines carry no balance: straight into the ledger.
+    insert into public.ledger_entries (event_position, line, account, user_id, amount_minor, balance_before_minor,
+      balance_after_minor, currency, event_type, reference_id, recorded_at)
+    select e.position, l.line, 'platform:' || l.kind, null, l.sign * (e.data ->> 'amountMinor')::bigint, null, null,
            coalesce(e.data ->> 'currency', v_currency), e.type, (e.data ->> 'purchaseId')::uuid, e.recorded_at
     from event_store.events e
     cross join (values (1, 'stripe_clearing', -1), (2, 'revenue', 1)) as l(line, kind, sign)
@@ -200,16 +211,25 @@ begin
           group by 1) s
     where a.user_id = s.user_id;
 
-    insert into pg_temp.set_based_lines
-    select e.position, l.line, l.kind, case when l.line = 2 then (e.data ->> 'beneficiaryId')::uuid end,
-           l.sign * (e.data ->> 'amountMinor')::bigint, e.data ->> 'currency', e.type,
-           (e.data ->> 'commissionId')::uuid, e.recorded_at
+    -- Platform lines straight into the ledger; the beneficiaries' pending lines wait for their balances.
+    insert into public.ledger_entries (event_position, line, account, user_id, amount_minor, balance_before_minor,
+      balance_after_minor, currency, event_type, reference_id, recorded_at)
+    select e.position, l.line, l.account, null, l.sign * (e.data ->> 'amountMinor')::bigint, null, null,
+           e.data ->> 'currency', e.type, (e.data ->> 'commissionId')::uuid, e.recorded_at
     from event_store.events e
     cross join lateral (values
-      (1, 'commission_expense', -1),
-      (2, case when e.data ->> 'beneficiaryId' is null then 'commission_unassigned' else 'pending' end, 1)
-    ) as l(line, kind, sign)
-    where e.position between p_from and p_to and e.type = 'CommissionAccrued' and (e.data ->> 'amountMinor')::bigint <> 0;
+      (1, 'platform:commission_expense', -1),
+      (2, case when e.data ->> 'beneficiaryId' is null then 'platform:commission_unassigned' end, 1)
+    ) as l(line, account, sign)
+    where e.position between p_from and p_to and e.type = 'CommissionAccrued' and (e.data ->> 'amountMinor')::bigint <> 0
+      and l.account is not null;
+
+    insert into pg_temp.set_based_lines
+    select e.position, 2, 'pending', (e.data ->> 'beneficiaryId')::uuid, (e.data ->> 'amountMinor')::bigint,
+           e.data ->> 'currency', e.type, (e.data ->> 'commissionId')::uuid, e.recorded_at
+    from event_store.events e
+    where e.position between p_from and p_to and e.type = 'CommissionAccrued' and (e.data ->> 'amountMinor')::bigint <> 0
+      and e.data ->> 'beneficiaryId' is not null;
   end if;
 
   -- CommissionReleased: pending to available (held while frozen), paying any debt first (projections.post_credit).
@@ -336,12 +356,20 @@ declare
   v_window_to bigint;
   n bigint := 0;
   r record;
+  v_jit text;
+  v_work_mem text;
 begin
   select string_agg(table_name::text, ', ' order by table_name::text) into v_tables from projections.tables;
   if v_tables is null then return 0; end if;
   -- Writers wait while we rebuild; readers keep seeing the old rows until we commit.
   execute format('lock table %s in exclusive mode', v_tables);
   execute format('truncate %s', v_tables);
+  -- JIT compiles each big statement of a range anew (≈0.1 s each, more than most of them take), and a
+  -- range's aggregates (65,000 (ancestor, level) pairs for 12,000 signups) spill past the default work_mem.
+  v_jit := current_setting('jit');
+  v_work_mem := current_setting('work_mem');
+  perform set_config('jit', 'off', true);
+  perform set_config('work_mem', '64MB', true);
   loop
     v_window_to := null;
     -- A window of at most 20,000 events (bounded memory), as islands of set-based and other events.
@@ -376,6 +404,8 @@ begin
     exit when v_window_to is null;
     v_after := v_window_to;
   end loop;
+  perform set_config('jit', v_jit, true);
+  perform set_config('work_mem', v_work_mem, true);
   return n;
 end;
 $$;
