@@ -6,8 +6,13 @@ select plan(9);
 -- freezes, won disputes and earnings periods, and releases that pay debt down under a rule that only
 -- applies from a position in the middle of the history (projections.rule_changes).
 
--- Debt collection off until further notice: releases to an owing user go to available untouched.
+-- With -v rule_boundary=1 (tests/rebuild_rule_boundary.integration_test.ts, in a database of its own):
+-- debt collection off until further notice, so releases to an owing user go to available untouched, and
+-- on from the middle of this history. Not in the shared test database: moving the rule's position there
+-- would change how other tests' committed events replay.
+\if :{?rule_boundary}
 update projections.rule_changes set from_position = 9223372036854775807 where rule = 'debt_collection';
+\endif
 
 create temp table t as
 select test_support.chain(12) as c, test_support.package(100000, 100, 10) as p, test_support.package(25000, 90, 20) as q,
@@ -32,12 +37,14 @@ select money.refund_purchase('pi_test_' || purchase_id, 100000, 'usd', 'refund',
 from b1 where user_id = (select c[2] from t);
 select ok((select owed_minor < 0 from public.user_accounts where user_id = (select c[1] from t)), 'the root owes');
 
--- Round 2 while the rule is off: releases to the owing root do not pay the debt.
+-- Round 2 (with rule_boundary: while the rule is off, releases to the owing root do not pay the debt).
 create temp table b2 as select u as user_id, test_support.buy(u, q, bought_at) as purchase_id from t, unnest((select c[2:12] from t)) as u;
 select money.release_due_commissions(now() + interval '1 year', 50000);
 
 -- From here on, credits pay debt first (as a migration introducing the rule would do).
+\if :{?rule_boundary}
 update projections.rule_changes set from_position = (select max(position) from event_store.events) where rule = 'debt_collection';
+\endif
 
 -- c[5] is frozen; round 3 (c[2] buys twice); releases pay the root's debt down and skip c[5]; c[5] unfrozen and released.
 select test_support.freeze((select c[5] from t));
