@@ -85,6 +85,8 @@ export async function run(): Promise<BenchResult> {
     }
     await Promise.all(inFlight);
     latencies.sort((a, b) => a - b);
+    // p50 and p99 both from this half-rate run (the saturated run's own are in the notes).
+    const p50AtHalf = latencies[Math.floor(latencies.length * 0.5)] ?? NaN;
     const p99AtHalf = latencies[Math.floor(latencies.length * 0.99)] ?? NaN;
 
     const [check] = await sql<{ purchased: number; commissions: number; violations: number }[]>`
@@ -102,11 +104,16 @@ export async function run(): Promise<BenchResult> {
       baseline_value: round(baseline),
       target: { ratio: 0.4, meaning: ">=" },
       extraChecks: p99AtHalf < 50 && correct,
-      p50_ms: round(saturated.p50Ms, 2),
+      p50_ms: round(p50AtHalf, 2),
       p99_ms: round(p99AtHalf, 2),
       notes:
-        `p99 ${round(p99AtHalf, 2)} ms at half rate (${round(halfRate)}/s; target < 50 ms); saturated p99 ` +
-        `${round(saturated.p99Ms, 2)} ms at ${CLIENTS} connections; ${CHAINS * CHAIN_LENGTH} users; ` +
+        `p50 ${round(p50AtHalf, 2)} ms, p99 ${round(p99AtHalf, 2)} ms at half rate (${
+          round(halfRate)
+        }/s; target ` +
+        `p99 < 50 ms); saturated p50 ${round(saturated.p50Ms, 2)} ms, p99 ${
+          round(saturated.p99Ms, 2)
+        } ms at ` +
+        `${CLIENTS} connections; ${CHAINS * CHAIN_LENGTH} users; ` +
         `${sent} webhooks -> ${check!.purchased} Purchased, ${
           check!.commissions
         } CommissionAccrued, ledger violations ${check!.violations}`,

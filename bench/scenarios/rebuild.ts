@@ -9,6 +9,14 @@ import { type BenchResult, result, round } from "../lib.ts";
 
 const CHAINS = Number(Deno.env.get("BENCH_REBUILD_CHAINS") ?? 1000);
 const CHAIN_LENGTH = 12;
+const TARGET_EVENTS_PER_SECOND = 100_000;
+
+// 100,000 events/s as a ratio to the baseline, rounded up (3 significant digits, as result() rounds).
+function targetRatio(baselineEventsPerSecond: number): number {
+  const ratio = TARGET_EVENTS_PER_SECOND / baselineEventsPerSecond;
+  const scale = 10 ** (2 - Math.floor(Math.log10(ratio)));
+  return Math.ceil(ratio * scale) / scale;
+}
 
 export async function run(): Promise<BenchResult> {
   const scratch = await scratchDatabase();
@@ -54,8 +62,10 @@ export async function run(): Promise<BenchResult> {
       unit: "events/s",
       baseline: `plain copy of the events table (${events} rows), in events/s`,
       baseline_value: round(events / (baselineMs / 1000)),
-      target: { ratio: 0, meaning: ">=" },
-      extraChecks: eventsPerSecond >= 100_000 && differing.length === 0,
+      // The target is absolute (100,000 events/s), expressed against this run's baseline so that the
+      // ratio column shows it; extraChecks holds it exactly, with equality to live.
+      target: { ratio: targetRatio(events / (baselineMs / 1000)), meaning: ">=" },
+      extraChecks: eventsPerSecond >= TARGET_EVENTS_PER_SECOND && differing.length === 0,
       notes: `${events} events rebuilt in ${round(rebuildMs)} ms; absolute target >= 100000 events/s; ` +
         `tables differing from live: ${
           differing.length === 0 ? "none" : differing.map((d) => d.table_name).join(", ")

@@ -11,6 +11,14 @@ import { type BenchResult, result, round } from "../lib.ts";
 
 const CHAINS = Number(Deno.env.get("BENCH_RESTORE_CHAINS") ?? 1000);
 const CHAIN_LENGTH = 12;
+const TARGET_EVENTS_PER_SECOND = 100_000;
+
+// 100,000 events/s as a ratio to the baseline, rounded up (3 significant digits, as result() rounds).
+function targetRatio(baselineEventsPerSecond: number): number {
+  const ratio = TARGET_EVENTS_PER_SECOND / baselineEventsPerSecond;
+  const scale = 10 ** (2 - Math.floor(Math.log10(ratio)));
+  return Math.ceil(ratio * scale) / scale;
+}
 
 export async function run(): Promise<BenchResult> {
   const source = await scratchDatabase();
@@ -45,8 +53,11 @@ export async function run(): Promise<BenchResult> {
       unit: "events/s",
       baseline: `plain copy of the events table (${header.eventCount} rows), in events/s`,
       baseline_value: round(header.eventCount / (baselineMs / 1000)),
-      target: { ratio: 0, meaning: ">=" },
-      extraChecks: eventsPerSecond >= 100_000 && drill.differing.length === 0 && drill.chainHeadMatches,
+      // The target is absolute (100,000 events/s), expressed against this run's baseline so that the
+      // ratio column shows it; extraChecks holds it exactly, with digests and chain head equal.
+      target: { ratio: targetRatio(header.eventCount / (baselineMs / 1000)), meaning: ">=" },
+      extraChecks: eventsPerSecond >= TARGET_EVENTS_PER_SECOND && drill.differing.length === 0 &&
+        drill.chainHeadMatches,
       notes:
         `${drill.events} events (${round(bytes / 1e6, 2)} MB gzip NDJSON, exported in ${
           round(exportMs)
