@@ -3,8 +3,8 @@
 // users.
 //
 // The tree is built through the production projection: one UserRegistered per user, parents first,
-// through `projections.apply_run` (the dispatch appends and rebuilds run), so the per-level counts the endpoint
-// reads are the ones production keeps. The recursive query then checks them for the root.
+// replayed by `projections.rebuild()`, so the per-level counts the endpoint reads are the ones
+// production keeps. The recursive query then checks them for the root.
 import { createSql } from "../../supabase/functions/_shared/infra/db.ts";
 import { signAccessToken } from "../../supabase/functions/_shared/auth/jwt.ts";
 import { tokenConfigFromEnv } from "../../supabase/functions/_shared/auth/config.ts";
@@ -16,7 +16,6 @@ import { BENCH_SECONDS, type BenchResult, closedLoop, result, round } from "../l
 
 const USERS = Number(Deno.env.get("BENCH_NETWORK_USERS") ?? 1_000_000);
 const BRANCHING = 4;
-const RUN_EVENTS = 10_000;
 
 export async function run(): Promise<BenchResult> {
   const scratch = await scratchDatabase();
@@ -33,24 +32,25 @@ export async function run(): Promise<BenchResult> {
   );
   try {
     // Node i's parent is (i - 2) / BRANCHING + 1: a complete 4-ary tree, 1M nodes deep 10 levels.
-    // Runs of UserRegistered in i order (parents first) through projections.apply_run, as a rebuild
-    // replays them: it takes a type's batch handler where one is registered.
+    // One UserRegistered per user goes into the event store as a backfill would (projection triggers
+    // off for the insert), then projections.rebuild() projects them: the production replay, whose
+    // handlers keep the per-level counts the route reads.
     const buildStarted = performance.now();
-    for (let first = 1; first <= USERS; first += RUN_EVENTS) {
-      const last = Math.min(USERS, first + RUN_EVENTS - 1);
-      await sql`
-        select projections.apply_run(array(
-          select jsonb_populate_record(null::event_store.events, jsonb_build_object(
-            'position', i, 'stream_id', 'user-' || md5('bench-user-' || i)::uuid, 'stream_version', 1,
-            'type', 'UserRegistered', 'schema_version', 1, 'metadata', '{}'::jsonb,
-            'transaction_id', '1', 'recorded_at', now(),
-            'data', jsonb_build_object(
-              'userId', md5('bench-user-' || i)::uuid,
-              'referralCode', (select string_agg(substr('23456789ABCDEFGHJKMNPQRSTVWXYZ', 1 + (i / (30 ^ d)::bigint % 30)::int, 1), '' order by d)
-                               from generate_series(0, 7) d),
-              'referrerId', case when i > 1 then md5('bench-user-' || ((i - 2) / ${BRANCHING} + 1))::uuid end)))
-          from generate_series(${first}::int, ${last}::int) i order by i))`;
-    }
+    await sql.begin(async (tx) => {
+      await tx`set local session_replication_role = replica`;
+      await tx`
+        insert into event_store.events (stream_id, stream_version, type, data, recorded_at)
+        select 'user-' || md5('bench-user-' || i)::uuid, 1, 'UserRegistered',
+               jsonb_build_object(
+                 'userId', md5('bench-user-' || i)::uuid,
+                 'referralCode', (select string_agg(substr('23456789ABCDEFGHJKMNPQRSTVWXYZ', 1 + (i / (30 ^ d)::bigint % 30)::int, 1), '' order by d)
+                                  from generate_series(0, 7) d),
+                 'referrerId', case when i > 1 then md5('bench-user-' || ((i - 2) / ${BRANCHING} + 1))::uuid end),
+               now()
+        from generate_series(1, ${USERS}) i order by i`;
+    });
+    const replayed = (await sql<{ n: number }[]>`select projections.rebuild()::int as n`)[0]!.n;
+    if (replayed !== USERS) throw new Error(`rebuild replayed ${replayed} events, expected ${USERS}`);
     const buildSeconds = (performance.now() - buildStarted) / 1000;
     await sql`vacuum analyze public.users, public.network_levels, public.referral_uplines`.simple();
     const root = (await sql<{ id: string }[]>`select md5('bench-user-1')::uuid as id`)[0]!.id;
@@ -101,7 +101,7 @@ export async function run(): Promise<BenchResult> {
       p50_ms: round(measured.p50Ms, 3),
       p99_ms: round(measured.p99Ms, 3),
       notes: `${round(measured.opsPerSecond)} req/s on one connection; tree built through ` +
-        `projections.apply_run in ${
+        `projections.rebuild() in ${
           round(buildSeconds)
         } s; per-level counts equal the recursive query's: ${correct}; ` +
         `totalNetwork ${first.totalNetwork} (expected ${USERS - 1}); recursive query ${
