@@ -20,8 +20,8 @@
 //               private.verify_email) and money.request_withdrawal; an admin approves, pays or rejects some
 //               (money.decide_withdrawal). The seed admin is seed-admin@example.test (same password).
 //
-// Backdating has limits: signups, checkouts, refunds and KYC carry the time they are made (today); only
-// payments (and so contracts, commissions and earnings) are spread over the last D days. On a stack whose
+// Backdating has limits: signups, checkouts, payments (paid_at, commission holds), refunds and KYC carry
+// the time they are made (today); only contracts start over the last D days, which gives them earnings. On a stack whose
 // earnings already ran up to now, payments cannot be backdated before that (they would start in periods
 // already accrued) and fall between the earnings watermark and now.
 import postgres from "postgres";
@@ -110,6 +110,7 @@ async function main() {
   type Purchase = { id: string; userId: string; packageIndex: number; paidAt: Date; paymentIntentId: string };
   const purchases: Purchase[] = [];
   const paused = await pauseEarnings();
+  const stopListening = resumeEarningsOnInterrupt(paused);
   let earnings: { periods: number; contracts: number; totalMinor: number } = {
     periods: 0,
     contracts: 0,
@@ -183,6 +184,7 @@ async function main() {
     }
     phaseMs.earnings = performance.now() - t;
   } finally {
+    stopListening();
     await resumeEarnings(paused);
   }
 
@@ -417,6 +419,17 @@ async function resumeEarnings(paused: boolean) {
   if (paused) {
     await sql`select cron.alter_job(jobid, active := true) from cron.job where jobname = 'accrue-earnings'`;
   }
+}
+
+// Ctrl-C while the job is paused would leave it paused (an exit runs no finally): resume it first.
+// (The open batch rolls back when its connection closes.)
+function resumeEarningsOnInterrupt(paused: boolean): () => void {
+  const onInterrupt = () => {
+    console.error("\n[seed] interrupted: resuming the accrue-earnings job");
+    resumeEarnings(paused).finally(() => Deno.exit(130));
+  };
+  Deno.addSignalListener("SIGINT", onInterrupt);
+  return () => Deno.removeSignalListener("SIGINT", onInterrupt);
 }
 
 async function summary(
