@@ -4,7 +4,7 @@
 // invariant, and the same command replays it.
 import { parseArgs } from "node:util";
 import { scratchDatabase } from "../tests/scratch_db.ts";
-import { SimulationFailure, simulate } from "../tests/simulation/simulate.ts";
+import { simulate, SimulationFailure } from "../tests/simulation/simulate.ts";
 import { BUGS } from "../tests/simulation/bugs.ts";
 
 const { values } = parseArgs({
@@ -22,7 +22,9 @@ const steps = Number(values.steps);
 const rebuildEvery = Number(values["rebuild-every"]);
 if (!Number.isInteger(seed) || seed < 0 || !Number.isInteger(steps) || steps < 1 || !(rebuildEvery >= 1)) {
   console.error(
-    `usage: ./dev simulate --seed S --steps N [--bug ${Object.keys(BUGS).join("|")}] [--rebuild-every K] [--verbose]`,
+    `usage: ./dev simulate --seed S --steps N [--bug ${
+      Object.keys(BUGS).join("|")
+    }] [--rebuild-every K] [--verbose]`,
   );
   Deno.exit(2);
 }
@@ -43,7 +45,9 @@ try {
 } catch (error) {
   if (!(error instanceof SimulationFailure)) throw error;
   console.error(error.message);
-  console.error(`replay: ./dev simulate --seed ${seed} --steps ${steps}${values.bug ? ` --bug ${values.bug}` : ""}`);
+  console.error(
+    `replay: ./dev simulate --seed ${seed} --steps ${steps}${values.bug ? ` --bug ${values.bug}` : ""}`,
+  );
   code = 1;
 } finally {
   await scratch.drop();

@@ -33,7 +33,10 @@ export const BUGS: Record<string, Bug> = {
   release_to_frozen: {
     fn: "money.release_due_commissions",
     description: "commissions released to frozen accounts",
-    edits: [["and not exists (select from money.frozen_accounts f where f.user_id = m.beneficiary_id)", "and true"]],
+    edits: [[
+      "and not exists (select from money.frozen_accounts f where f.user_id = m.beneficiary_id)",
+      "and true",
+    ]],
   },
 };
 
@@ -45,7 +48,9 @@ export async function injectBug(sql: Sql, name: string): Promise<void> {
     where n.nspname || '.' || p.proname = ${bug.fn}`;
   let def = row?.def ?? "";
   for (const [from, to] of bug.edits) {
-    if (!def.includes(from)) throw new Error(`cannot inject ${name}: ${bug.fn} no longer contains ${JSON.stringify(from)}`);
+    if (!def.includes(from)) {
+      throw new Error(`cannot inject ${name}: ${bug.fn} no longer contains ${JSON.stringify(from)}`);
+    }
     def = def.replaceAll(from, to);
   }
   await sql.unsafe(def);

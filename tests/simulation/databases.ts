@@ -6,7 +6,9 @@ import { createSql } from "../../supabase/functions/_shared/infra/db.ts";
 
 export type Database = { url: string; drop: () => Promise<void> };
 
-export async function simulationDatabases(): Promise<{ fresh: () => Promise<Database>; close: () => Promise<void> }> {
+export async function simulationDatabases(): Promise<
+  { fresh: () => Promise<Database>; close: () => Promise<void> }
+> {
   const template = await scratchDatabase();
   const templateName = new URL(template.url).pathname.slice(1);
   const admin = createSql(DATABASE_URL, 1);
@@ -16,7 +18,10 @@ export async function simulationDatabases(): Promise<{ fresh: () => Promise<Data
       await admin.unsafe(`create database ${name} template ${templateName}`);
       const url = new URL(template.url);
       url.pathname = `/${name}`;
-      return { url: url.href, drop: () => admin.unsafe(`drop database if exists ${name} with (force)`).then(() => {}) };
+      return {
+        url: url.href,
+        drop: () => admin.unsafe(`drop database if exists ${name} with (force)`).then(() => {}),
+      };
     },
     close: async () => {
       await template.drop();

@@ -43,7 +43,9 @@ export class SimulationFailure extends Error {
     readonly recent: string[],
   ) {
     super(
-      `seed ${seed} failed at step ${step}:\n  ${violations.join("\n  ")}\nlast steps:\n  ${recent.join("\n  ")}`,
+      `seed ${seed} failed at step ${step}:\n  ${violations.join("\n  ")}\nlast steps:\n  ${
+        recent.join("\n  ")
+      }`,
     );
   }
 }
@@ -85,7 +87,9 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
   };
 
   const sql = createSql(url, 4);
-  const [{ path }] = await sql<{ path: string }[]>`select current_setting('search_path') as path`;
+  const [{ path }] = (await sql<{ path: string }[]>`select current_setting('search_path') as path`) as [
+    { path: string },
+  ];
   const searchPath = `sim_clock, pg_catalog, ${path}`;
   let clockMs = SIM_START_MS;
   const clock = () => new Date(clockMs).toISOString();
@@ -127,7 +131,9 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
   const deliver = (db: Sql, event: StripeEvent) =>
     run(db, async (tx) => {
       const [row] = await tx<{ r: { outcome: string; duplicate: boolean } }[]>`
-        select money.handle_stripe_event(${event.id}, ${event.type}, ${tx.json(event.command as never)}) as r`;
+        select money.handle_stripe_event(${event.id}, ${event.type}, ${
+        tx.json(event.command as never)
+      }) as r`;
       return row!.r;
     });
 
@@ -136,14 +142,25 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
    * trace. (psql, because the client library does not survive its backend dying inside a transaction.)
    * The command's text names its arguments as psql variables (:'name'). */
   let victims = 0;
-  const killedThenRetried = async <T>(text: string, vars: Record<string, string>, retry: () => Promise<T>) => {
+  const killedThenRetried = async <T>(
+    text: string,
+    vars: Record<string, string>,
+    retry: () => Promise<T>,
+  ) => {
     const application = `sim_victim_${seedHex}_${++victims}`;
     const holder = await sql.reserve();
     try {
       await holder`begin`;
       await holder`select pg_advisory_xact_lock(hashtextextended('accrue:earnings', 0))`;
       const psql = new Deno.Command("psql", {
-        args: ["-X", "-q", "-v", "ON_ERROR_STOP=1", ...Object.entries(vars).flatMap(([k, v]) => ["-v", `${k}=${v}`]), url],
+        args: [
+          "-X",
+          "-q",
+          "-v",
+          "ON_ERROR_STOP=1",
+          ...Object.entries(vars).flatMap(([k, v]) => ["-v", `${k}=${v}`]),
+          url,
+        ],
         env: { PGAPPNAME: application },
         stdin: "piped",
         stdout: "null",
@@ -177,7 +194,9 @@ commit;
         if (out.success) throw new Error("the command finished although its backend was killed");
       } else {
         const out = await output;
-        if (!out.success) throw new Error(`the command failed before the kill: ${new TextDecoder().decode(out.stderr)}`);
+        if (!out.success) {
+          throw new Error(`the command failed before the kill: ${new TextDecoder().decode(out.stderr)}`);
+        }
       }
       await holder`rollback`;
     } finally {
@@ -195,18 +214,25 @@ commit;
   try {
     await installClock(sql);
     if (options.bug) await injectBug(sql, options.bug);
-    const [{ admin }] = await sql<{ admin: string }[]>`select test_support.admin() as admin`;
+    const [{ admin }] = (await sql<{ admin: string }[]>`select test_support.admin() as admin`) as [
+      { admin: string },
+    ];
     // The plan as the database holds it (another change may set other default rates).
     const plan = new Map<string, number>();
-    for (const r of await sql<{ level: number; vip_level: number; rate_bps: number }[]>`
-      select level, vip_level, rate_bps from money.commission_rates`) plan.set(`${r.level}/${r.vip_level}`, r.rate_bps);
+    for (
+      const r of await sql<{ level: number; vip_level: number; rate_bps: number }[]>`
+      select level, vip_level, rate_bps from money.commission_rates`
+    ) plan.set(`${r.level}/${r.vip_level}`, r.rate_bps);
     const maxRate = (level: number) =>
       Math.max(0, ...[...plan].filter(([k]) => k.startsWith(`${level}/`)).map(([, v]) => v));
     for (const [price, rateBps, days] of [[999, 90, 10], [12_345, 120, 5], [123_457, 60, 20]] as const) {
       const id = nextId("0004");
-      await run(sql, (tx) =>
-        tx`select money.publish_package(${id}::uuid, ${`Sim package ${price}`}, ${price}::bigint,
-          (money.settings()).currency, ${rateBps}::int, ${days}::int, test_support.as_admin())`);
+      await run(
+        sql,
+        (tx) =>
+          tx`select money.publish_package(${id}::uuid, ${`Sim package ${price}`}, ${price}::bigint,
+          (money.settings()).currency, ${rateBps}::int, ${days}::int, test_support.as_admin())`,
+      );
       packages.push({ id, price });
     }
 
@@ -214,7 +240,14 @@ commit;
      * the database's projection of it), floor(price x plan rate) each. */
     const checkCommissions = async (step: number, purchase: Purchase) => {
       const rows = await sql<
-        { level: number; beneficiary_id: string | null; vip_level: number | null; rate_bps: number; amount_minor: number; reason: string }[]
+        {
+          level: number;
+          beneficiary_id: string | null;
+          vip_level: number | null;
+          rate_bps: number;
+          amount_minor: number;
+          reason: string;
+        }[]
       >`select level, beneficiary_id, vip_level, rate_bps, amount_minor, reason from public.commissions
         where purchase_id = ${purchase.id} order by level`;
       if (rows.length === 0) return;
@@ -224,11 +257,20 @@ commit;
       for (const c of rows) {
         const upline = ancestors[c.level - 1] ?? null;
         const expectedRate = c.reason === "earned" ? plan.get(`${c.level}/${c.vip_level}`) : maxRate(c.level);
-        const expectedReason = upline === null ? "no_upline" : c.reason === "earned" ? "earned" : "vip_ineligible";
+        const expectedReason = upline === null
+          ? "no_upline"
+          : c.reason === "earned"
+          ? "earned"
+          : "vip_ineligible";
         if (
-          c.reason !== expectedReason || (c.reason === "earned" ? c.beneficiary_id !== upline : c.beneficiary_id !== null) ||
+          c.reason !== expectedReason ||
+          (c.reason === "earned" ? c.beneficiary_id !== upline : c.beneficiary_id !== null) ||
           c.rate_bps !== expectedRate || c.amount_minor !== Math.floor((purchase.price * c.rate_bps) / 10000)
-        ) wrong.push(`model: commission level ${c.level} of ${purchase.id} is ${JSON.stringify(c)}, upline ${upline}`);
+        ) {
+          wrong.push(
+            `model: commission level ${c.level} of ${purchase.id} is ${JSON.stringify(c)}, upline ${upline}`,
+          );
+        }
       }
       if (rows.length !== 10) wrong.push(`model: purchase ${purchase.id} has ${rows.length} commissions`);
       if (wrong.length > 0) throw new SimulationFailure(seed, step, wrong, recent);
@@ -251,11 +293,14 @@ commit;
         let code = "";
         for (let i = 0; i < 8; i++, n = Math.floor(n / 30)) code = REFERRAL_ALPHABET[n % 30] + code;
         const kyc = chance(0.6);
-        await run(sql, (tx) =>
-          tx`select event_store.append_events('user-' || ${id}::text, 'no_stream', jsonb_build_array(jsonb_build_object(
+        await run(
+          sql,
+          (tx) =>
+            tx`select event_store.append_events('user-' || ${id}::text, 'no_stream', jsonb_build_array(jsonb_build_object(
             'type', 'UserRegistered',
             'data', jsonb_build_object('userId', ${id}::uuid, 'referrerId', ${referrer?.id ?? null}::uuid,
-              'referralCode', ${code}::text))))`);
+              'referralCode', ${code}::text))))`,
+        );
         if (kyc) await run(sql, (tx) => tx`select test_support.approve_kyc(${id})`);
         users.push({ id, ancestors: referrer ? [referrer.id, ...referrer.ancestors] : [], kyc });
         line = `signup ${id} under ${referrer?.id ?? "nobody"}${kyc ? ", KYC approved" : ""}`;
@@ -264,7 +309,10 @@ commit;
         const pkg = pick(packages);
         const buyer = pick(users);
         const id = nextId("0002");
-        const out = await attempt(sql, (tx) => tx`select money.start_checkout(${id}, ${buyer.id}, ${pkg.id}, ${"cs_" + id})`);
+        const out = await attempt(
+          sql,
+          (tx) => tx`select money.start_checkout(${id}, ${buyer.id}, ${pkg.id}, ${"cs_" + id})`,
+        );
         if (out.ok) purchases.push({ id, buyer: buyer.id, price: pkg.price, checked: false });
         line = `checkout ${id} by ${buyer.id}: ${out.ok ? "started" : out.code}`;
       } else if (r < 0.48 && purchases.length > 0) {
@@ -292,12 +340,15 @@ commit;
           const both = await Promise.all([deliver(sql, event), deliver(sql, other)]);
           // Whichever ran first, exactly one of them may have paid.
           if (both.filter((o) => o.outcome === "purchased" && !o.duplicate).length > 1) {
-            throw new SimulationFailure(seed, step, [`both concurrent deliveries paid: ${JSON.stringify(both)}`], recent);
+            throw new SimulationFailure(seed, step, [
+              `both concurrent deliveries paid: ${JSON.stringify(both)}`,
+            ], recent);
           }
           delivered.push(other);
           outcome = both.map((o) => o.outcome).sort().join("+");
         } else if (mode === "killed") {
-          outcome = (await killedThenRetried(deliverText, eventVars(event), () => deliver(sql, event))).outcome +
+          outcome = (await killedThenRetried(deliverText, eventVars(event), () =>
+            deliver(sql, event))).outcome +
             " after a kill";
         } else {
           outcome = (await deliver(sql, event)).outcome;
@@ -323,7 +374,12 @@ commit;
               refundedTotalMinor: Math.max(1, Math.floor(random() * purchase.price * 1.1)),
               currency: "usd",
             }
-            : { kind: which, paymentIntentId: `pi_${purchase.id}`, disputeId: `dp_${purchase.id}`, currency: "usd" },
+            : {
+              kind: which,
+              paymentIntentId: `pi_${purchase.id}`,
+              disputeId: `dp_${purchase.id}`,
+              currency: "usd",
+            },
         };
         const killed = chance(0.1);
         const out = killed
@@ -343,8 +399,10 @@ commit;
         const amount = holder ? int(1000, holder.available_minor) : int(1000, 5000);
         const id = nextId("0003");
         const request = (db: Sql) =>
-          attempt(db, (tx) =>
-            tx`select money.request_withdrawal(${id}, ${user}, ${amount}, 'USD', ${"acct_" + id})`);
+          attempt(
+            db,
+            (tx) => tx`select money.request_withdrawal(${id}, ${user}, ${amount}, 'USD', ${"acct_" + id})`,
+          );
         const killed = chance(0.1);
         const out = killed
           ? await killedThenRetried(
@@ -357,13 +415,17 @@ commit;
           withdrawals.push(id);
           if (chance(0.2)) await request(sql); // an Idempotency-Key retry: the same withdrawal, once
         }
-        line = `withdraw ${amount} by ${user}${killed ? " (killed, retried)" : ""}: ${out.ok ? id : out.code}`;
+        line = `withdraw ${amount} by ${user}${killed ? " (killed, retried)" : ""}: ${
+          out.ok ? id : out.code
+        }`;
       } else if (r < 0.78 && withdrawals.length > 0) {
         kind = "decide";
         const id = pick(withdrawals);
         const decision = pick(["approve", "approve", "mark_paid", "mark_paid", "reject"]);
-        const out = await attempt(sql, (tx) =>
-          tx`select money.decide_withdrawal(${id}, ${admin}, ${decision}, ${"ref_" + id}, null)`);
+        const out = await attempt(
+          sql,
+          (tx) => tx`select money.decide_withdrawal(${id}, ${admin}, ${decision}, ${"ref_" + id}, null)`,
+        );
         line = `${decision} ${id}: ${out.ok ? "done" : out.code}`;
       } else if (r < 0.82) {
         kind = "freeze";
@@ -379,10 +441,19 @@ commit;
         // jobs pg_cron would run, the earnings run sometimes twice at once.
         const hours = chance(0.05) ? int(24 * 14, 24 * 16) : chance(0.25) ? int(12, 48) : int(1, 6);
         clockMs += hours * HOUR_MS;
-        const released = await run(sql, (tx) =>
-          tx<{ n: number }[]>`select money.release_due_commissions(${clock()}::timestamptz, 5000) as n`);
+        const released = await run(
+          sql,
+          (tx) =>
+            tx<{ n: number }[]>`select money.release_due_commissions(${clock()}::timestamptz, 5000) as n`,
+        );
         const accrue = () =>
-          run(sql, (tx) => tx<{ r: { periods: number } }[]>`select money.accrue_due_earnings(${clock()}::timestamptz, 10000) as r`);
+          run(
+            sql,
+            (tx) =>
+              tx<
+                { r: { periods: number } }[]
+              >`select money.accrue_due_earnings(${clock()}::timestamptz, 10000) as r`,
+          );
         const twice = chance(0.2);
         const runs = twice ? await Promise.all([accrue(), accrue()]) : [await accrue()];
         line = `clock +${hours}h to ${clock()}: released ${released[0]!.n}, periods ${
