@@ -87,9 +87,8 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
   };
 
   const sql = createSql(url, 4);
-  const [{ path }] = (await sql<{ path: string }[]>`select current_setting('search_path') as path`) as [
-    { path: string },
-  ];
+  const [pathRow] = await sql<{ path: string }[]>`select current_setting('search_path') as path`;
+  const path = pathRow!.path;
   const searchPath = `sim_clock, pg_catalog, ${path}`;
   let clockMs = SIM_START_MS;
   const clock = () => new Date(clockMs).toISOString();
@@ -214,9 +213,8 @@ commit;
   try {
     await installClock(sql);
     if (options.bug) await injectBug(sql, options.bug);
-    const [{ admin }] = (await sql<{ admin: string }[]>`select test_support.admin() as admin`) as [
-      { admin: string },
-    ];
+    const [adminRow] = await sql<{ admin: string }[]>`select test_support.admin() as admin`;
+    const admin = adminRow!.admin;
     // The plan as the database holds it (another change may set other default rates).
     const plan = new Map<string, number>();
     for (
