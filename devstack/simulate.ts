@@ -15,6 +15,9 @@ const { values } = parseArgs({
     bug: { type: "string" },
     "rebuild-every": { type: "string", default: "100" },
     verbose: { type: "boolean", default: false },
+    // Debugging: write the canonical state the digest is over to a file; keep the database.
+    dump: { type: "string" },
+    keep: { type: "boolean", default: false },
   },
 });
 const seed = Number(values.seed);
@@ -38,9 +41,16 @@ try {
     url: scratch.url,
     rebuildEvery,
     ...(values.bug ? { bug: values.bug } : {}),
+    ...(values.dump ? { onState: (state: string) => Deno.writeTextFileSync(values.dump!, state) } : {}),
     ...(values.verbose ? { onStep: (step: number, line: string) => console.log(`${step}: ${line}`) } : {}),
   });
   console.log(`seed ${seed} steps ${steps}: ${JSON.stringify(result.counts)}`);
+  const ms = result.elapsedMs;
+  console.log(
+    `elapsed: steps ${ms.steps.toFixed(0)} ms, invariants ${ms.invariants.toFixed(0)} ms, rebuilds ${
+      ms.rebuilds.toFixed(0)
+    } ms`,
+  );
   console.log(`digest ${result.digest}`);
 } catch (error) {
   if (!(error instanceof SimulationFailure)) throw error;
@@ -50,6 +60,7 @@ try {
   );
   code = 1;
 } finally {
-  await scratch.drop();
+  if (values.keep) console.log(`kept ${scratch.url}`);
+  else await scratch.drop();
 }
 Deno.exit(code);

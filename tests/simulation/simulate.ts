@@ -28,11 +28,19 @@ export type SimulationOptions = {
   rebuildEvery?: number;
   /** A deliberately injected bug (tests/simulation/bugs.ts), to show that the invariants catch it. */
   bug?: string;
+  /** Receives the canonical final state the digest is taken over (to compare two runs that differ). */
+  onState?: (canonical: string) => void;
   /** Each step's description, as it runs. */
   onStep?: (step: number, line: string) => void;
 };
 
-export type SimulationResult = { digest: string; counts: Record<string, number> };
+/** The digest, how many steps of each kind ran, and where the (real) time went: for tuning only, never
+ * part of the state or the digest. */
+export type SimulationResult = {
+  digest: string;
+  counts: Record<string, number>;
+  elapsedMs: { steps: number; invariants: number; rebuilds: number };
+};
 
 /** A broken invariant (or an unexpected error): the seed and step replay it. */
 export class SimulationFailure extends Error {
@@ -60,14 +68,24 @@ type User = { id: string; ancestors: string[]; kyc: boolean };
 type Purchase = { id: string; buyer: string; price: number; checked: boolean };
 type StripeEvent = { id: string; type: string; command: Record<string, unknown> };
 
+function safeNumber(text: string): number {
+  const value = Number(text);
+  if (!Number.isSafeInteger(value)) throw new RangeError(`int8 ${text} exceeds Number.MAX_SAFE_INTEGER`);
+  return value;
+}
+
 /** Adds the simulated clock to a scratch database (idempotent). */
 async function installClock(sql: Sql): Promise<void> {
   await sql.unsafe(`
     create schema if not exists sim_clock;
+    create table if not exists sim_clock.clock (at timestamptz not null);
+    insert into sim_clock.clock select '${
+    new Date(SIM_START_MS).toISOString()
+  }' where not exists (select from sim_clock.clock);
     create or replace function sim_clock.now() returns timestamptz
-      language sql stable as $$ select current_setting('sim.now')::timestamptz $$;
+      language sql stable as $$ select at from sim_clock.clock $$;
     create or replace function sim_clock.clock_timestamp() returns timestamptz
-      language sql volatile as $$ select current_setting('sim.now')::timestamptz $$;`);
+      language sql volatile as $$ select at from sim_clock.clock $$;`);
 }
 
 export async function simulate(options: SimulationOptions): Promise<SimulationResult> {
@@ -86,21 +104,28 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     return `${seedHex}-${kind}-4000-8000-${n.toString(16).padStart(12, "0")}`;
   };
 
-  const sql = createSql(url, 4);
-  const [pathRow] = await sql<{ path: string }[]>`select current_setting('search_path') as path`;
-  const path = pathRow!.path;
-  const searchPath = `sim_clock, pg_catalog, ${path}`;
+  // Every session starts with the simulated clock first on its search_path. Statements are prepared
+  // (unlike the functions' pool, nothing here goes through Supabase's pooler): the invariants are
+  // planned once per connection, not after every step.
+  const setup = createSql(url, 1);
+  const [pathRow] = await setup<{ path: string }[]>`select current_setting('search_path') as path`;
+  const searchPath = `sim_clock, pg_catalog, ${pathRow!.path}`;
+  await installClock(setup);
+  await setup.end();
+  const sql: Sql = postgres(url, {
+    prepare: true,
+    max: 4,
+    onnotice: () => {},
+    connection: { search_path: searchPath },
+    types: { bigint: { to: 20, from: [20], serialize: (v: number) => String(v), parse: safeNumber } },
+  });
   let clockMs = SIM_START_MS;
   const clock = () => new Date(clockMs).toISOString();
 
-  /** One command in its own transaction, on the simulated clock. */
-  const run = <T>(db: Sql, command: (tx: postgres.TransactionSql) => Promise<T>): Promise<T> =>
-    db.begin(async (tx) => {
-      await tx`select set_config('search_path', ${searchPath}, true), set_config('sim.now', ${clock()}, true)`;
-      return await command(tx);
-    }) as Promise<T>;
+  /** One command (one statement: its own transaction) on the simulated clock. */
+  const run = <T>(db: Sql, command: (tx: Sql) => Promise<T>): Promise<T> => command(db);
   /** The command's answer, or the refusal's code when it is one a client may get; anything else throws. */
-  const attempt = async <T>(db: Sql, command: (tx: postgres.TransactionSql) => Promise<T>) => {
+  const attempt = async <T>(db: Sql, command: (tx: Sql) => Promise<T>) => {
     try {
       return { ok: true as const, value: await run(db, command) };
     } catch (error) {
@@ -167,7 +192,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
       }).spawn();
       const writer = psql.stdin.getWriter();
       await writer.write(new TextEncoder().encode(`begin;
-select set_config('search_path', '${searchPath}', true), set_config('sim.now', '${clock()}', true);
+set local search_path = ${searchPath};
 ${text};
 commit;
 `));
@@ -204,14 +229,20 @@ commit;
     return await retry();
   };
 
+  const elapsedMs = { steps: 0, invariants: 0, rebuilds: 0 };
   const violationsAt = async (step: number, heavy: boolean) => {
+    let started = performance.now();
     const found = await moneyViolations(sql);
-    if (heavy) found.push(...await rebuildViolations(sql));
+    elapsedMs.invariants += performance.now() - started;
+    if (heavy) {
+      started = performance.now();
+      found.push(...await rebuildViolations(sql));
+      elapsedMs.rebuilds += performance.now() - started;
+    }
     if (found.length > 0) throw new SimulationFailure(seed, step, found, recent);
   };
 
   try {
-    await installClock(sql);
     if (options.bug) await injectBug(sql, options.bug);
     const [adminRow] = await sql<{ admin: string }[]>`select test_support.admin() as admin`;
     const admin = adminRow!.admin;
@@ -279,6 +310,7 @@ commit;
       let line: string;
       let kind: string;
       currentStep = step;
+      const stepStarted = performance.now();
       let paid: Purchase | undefined;
       if (r < 0.12) {
         kind = "signup";
@@ -439,6 +471,7 @@ commit;
         // jobs pg_cron would run, the earnings run sometimes twice at once.
         const hours = chance(0.05) ? int(24 * 14, 24 * 16) : chance(0.25) ? int(12, 48) : int(1, 6);
         clockMs += hours * HOUR_MS;
+        await sql`update sim_clock.clock set at = ${clock()}::timestamptz`;
         const released = await run(
           sql,
           (tx) =>
@@ -459,11 +492,14 @@ commit;
         }`;
       }
       counts[kind] = (counts[kind] ?? 0) + 1;
+      elapsedMs.steps += performance.now() - stepStarted;
       note(step, line);
       if (paid && !paid.checked) await checkCommissions(step, paid);
       await violationsAt(step, (step + 1) % rebuildEvery === 0 || step === steps - 1);
     }
-    return { digest: await digestOf(sql), counts };
+    const canonical = await canonicalState(sql, `${seedHex}-%`);
+    options.onState?.(canonical);
+    return { digest: await sha256Hex(canonical), counts, elapsedMs };
   } catch (error) {
     if (error instanceof SimulationFailure) throw error;
     // An unexpected error is a failure too, replayable by its seed and step.
@@ -473,13 +509,15 @@ commit;
   }
 }
 
-/** SHA-256 over the canonical final state: ids the simulator chose, amounts, statuses and simulated times,
- * never the ids the database generates (commission and contract ids) or the real time of recording. */
-async function digestOf(sql: Sql): Promise<string> {
+/** The canonical final state: ids the simulator chose, amounts, statuses and simulated times, never the
+ * ids the database generates (commission and contract ids) or the real time of recording. */
+async function canonicalState(sql: Sql, simulated: string): Promise<string> {
+  // The admin test_support makes has a random id: only the simulated users count.
   const parts = await Promise.all([
-    sql`select user_id, referrer_id, vip_level, referral_code from public.users order by user_id`,
+    sql`select user_id, referrer_id, vip_level, referral_code from public.users where user_id::text like ${simulated}
+        order by user_id`,
     sql`select user_id, available_minor, pending_minor, in_transit_minor, owed_minor, earned_minor, commission_minor,
-          withdrawn_minor, held_minor from public.user_accounts order by user_id`,
+          withdrawn_minor, held_minor from public.user_accounts where user_id::text like ${simulated} order by user_id`,
     sql`select purchase_id, user_id, amount_minor, status, refunded_minor, disputed_minor
         from public.purchases order by purchase_id`,
     sql`select purchase_id, level, beneficiary_id, vip_level, rate_bps, amount_minor, reason, status, releases_at,
@@ -491,7 +529,10 @@ async function digestOf(sql: Sql): Promise<string> {
     sql`select user_id from money.frozen_accounts order by user_id`,
     sql`select type, count(*)::int as n from event_store.events group by type order by type`,
   ]);
-  const text = JSON.stringify(parts.map((rows) => rows.map((row) => Object.values(row))));
+  return parts.map((rows) => rows.map((row) => JSON.stringify(Object.values(row))).join("\n")).join("\n--\n");
+}
+
+async function sha256Hex(text: string): Promise<string> {
   const hash = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
   return [...new Uint8Array(hash)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
