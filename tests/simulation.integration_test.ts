@@ -4,9 +4,10 @@
 // (per seed) override the set, to replay or to run longer.
 import assert from "node:assert/strict";
 import { type Database, simulationDatabases } from "./simulation/databases.ts";
-import { SimulationFailure, simulate } from "./simulation/simulate.ts";
+import { simulate, SimulationFailure } from "./simulation/simulate.ts";
 
-const SEEDS = (Deno.env.get("SIM_SEEDS") ?? "101,202,303,404,505,606,707,808,909,1010,1111,1212,1313,1414,1515,1616,1717,1818,1919,2020")
+const SEEDS = (Deno.env.get("SIM_SEEDS") ??
+  "101,202,303,404,505,606,707,808,909,1010,1111,1212,1313,1414,1515,1616,1717,1818,1919,2020")
   .split(",").map(Number);
 const STEPS = Number(Deno.env.get("SIM_STEPS") ?? 500);
 
@@ -39,7 +40,10 @@ Deno.test("the simulation keeps every invariant over the fixed seeds, replays ex
       const digests = new Map<number, string>();
       const worker = async () => {
         for (let seed = queue.shift(); seed !== undefined; seed = queue.shift()) {
-          const result = await inFresh(databases, (url) => simulate({ seed, steps: STEPS, url, rebuildEvery: 250 }));
+          const result = await inFresh(
+            databases,
+            (url) => simulate({ seed, steps: STEPS, url, rebuildEvery: 250 }),
+          );
           digests.set(seed, result.digest);
           console.log(`seed ${seed}: digest ${result.digest} ${JSON.stringify(result.counts)}`);
         }
@@ -64,7 +68,10 @@ Deno.test("the simulation keeps every invariant over the fixed seeds, replays ex
           () => null,
           (error) => error,
         );
-        assert.ok(failure instanceof SimulationFailure, `seed ${seed} ran ${steps} steps with ${bug} unnoticed`);
+        assert.ok(
+          failure instanceof SimulationFailure,
+          `seed ${seed} ran ${steps} steps with ${bug} unnoticed`,
+        );
         console.log(`${bug}: ${failure.message.split("\nlast steps:")[0]}`);
       });
     }

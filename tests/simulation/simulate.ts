@@ -142,6 +142,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
   const packages: { id: string; price: number }[] = [];
   const counts: Record<string, number> = {};
   let currentStep = -1;
+  let kind = "setup"; // the kind of the step in progress, for a failure's message
   const recent: string[] = [];
   const note = (step: number, line: string) => {
     recent.push(`${step}: ${line}`);
@@ -208,7 +209,8 @@ commit;
       while (pid === undefined && !finished) {
         // From another session: inside the holder's transaction the statistics are a snapshot.
         const [row] = await sql<{ pid: number }[]>`
-          select pid from pg_stat_activity where application_name = ${application} and wait_event_type = 'Lock'`;
+          select pid from pg_stat_activity
+          where datname = current_database() and application_name = ${application} and wait_event_type = 'Lock'`;
         pid = row?.pid;
         if (pid === undefined) await new Promise((resolve) => setTimeout(resolve, 5));
       }
@@ -308,7 +310,6 @@ commit;
     for (let step = 0; step < steps; step++) {
       const r = users.length < 3 ? 0 : random();
       let line: string;
-      let kind: string;
       currentStep = step;
       const stepStarted = performance.now();
       let paid: Purchase | undefined;
@@ -503,7 +504,9 @@ commit;
   } catch (error) {
     if (error instanceof SimulationFailure) throw error;
     // An unexpected error is a failure too, replayable by its seed and step.
-    throw new SimulationFailure(seed, currentStep, [`unexpected error: ${(error as Error).message}`], recent);
+    throw new SimulationFailure(seed, currentStep, [
+      `unexpected error during a ${kind} step: ${(error as Error).message}`,
+    ], recent);
   } finally {
     await sql.end({ timeout: 5 });
   }
