@@ -15,7 +15,7 @@ const STEPS = Number(Deno.env.get("SIM_STEPS") ?? 500);
 const BUG_CATCHES = [
   { bug: "commission_ceil", seed: 1, steps: 150 },
   { bug: "missing_purchase_lock", seed: 1, steps: 300 },
-  { bug: "release_to_frozen", seed: 1, steps: 300 },
+  { bug: "earnings_after_refund", seed: 1, steps: 300 },
 ];
 
 async function inFresh<T>(

@@ -29,13 +29,13 @@ export const BUGS: Record<string, Bug> = {
       ],
     ],
   },
-  // Account controls: the release job forgets to skip frozen accounts.
-  release_to_frozen: {
-    fn: "money.release_due_commissions",
-    description: "commissions released to frozen accounts",
+  // Earnings: the hourly accrual forgets that refunded and disputed contracts stopped, so they keep earning.
+  earnings_after_refund: {
+    fn: "projections.project_earnings_period",
+    description: "refunded and disputed contracts keep earning",
     edits: [[
-      "and not exists (select from money.frozen_accounts f where f.user_id = m.beneficiary_id)",
-      "and true",
+      "where status = 'active' and starts_at <= v_starts_at and ends_at >= v_ends_at",
+      "where starts_at <= v_starts_at and ends_at >= v_ends_at",
     ]],
   },
 };
