@@ -8,10 +8,11 @@
 // seed prints the same digest.
 //
 // Determinism: no Math.random and no wall clock. Every id the simulator sends is derived from the seed.
-// The clock is simulated: commands that take a time get it as an argument, and every command runs in a
-// transaction whose search_path puts the schema sim_clock first, so now() and clock_timestamp() inside the
-// money functions read the simulated time (the money code is unchanged; the column defaults are bound to
-// pg_catalog.now() when created and keep the real time, which the digest leaves out).
+// The clock is simulated: commands that take a time get it as an argument, and every session of the run
+// starts with the schema sim_clock first on its search_path, whose now() and clock_timestamp() read a
+// one-row table the simulator moves forward, so the unchanged money functions that read the clock read the
+// simulated one (column defaults were bound to pg_catalog.now() when created and keep the real time, which
+// the digest leaves out).
 import type { Sql } from "../../supabase/functions/_shared/infra/db.ts";
 import { createSql } from "../../supabase/functions/_shared/infra/db.ts";
 import postgres from "postgres";
