@@ -5,17 +5,8 @@
 import assert from "node:assert/strict";
 import { createSql, type Sql } from "../supabase/functions/_shared/infra/db.ts";
 import { scratchDatabase } from "./scratch_db.ts";
-
-function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { moneyViolations, rebuildViolations } from "./simulation/invariants.ts";
+import { prng } from "./simulation/prng.ts";
 
 type World = {
   users: string[];
@@ -24,86 +15,10 @@ type World = {
   eventIds: string[];
 };
 
+// The invariants live in tests/simulation/invariants.ts, shared with the simulator; here the rebuild
+// check runs after every step too (the runs are short).
 async function violations(sql: Sql): Promise<string[]> {
-  const rows = await sql<{ v: string }[]>`
-    select v from test_support.ledger_violations() as v
-    union all
-    select format('negative balance for %s', user_id) from public.user_accounts
-      where available_minor < 0 or pending_minor < 0 or in_transit_minor < 0 or held_minor < 0
-    union all
-    -- Nothing reaches a frozen account's available balance: no release, no credit after its freeze.
-    select format('frozen user %s was credited to available by %s', l.user_id, l.event_type)
-    from money.frozen_accounts f
-    join public.ledger_entries l on l.user_id = f.user_id and l.account = 'user:available'
-      and l.event_position > f.event_position and l.amount_minor > 0
-    union all
-    -- Every unit a user holds or took out was earned: balances plus withdrawals equal commissions and
-    -- earnings net of reversals and restorations (owed counts against them).
-    select format('user %s holds %s but earned %s', user_id, held, earned) from (
-      select user_id, available_minor + pending_minor + in_transit_minor + owed_minor + withdrawn_minor + held_minor as held,
-             commission_minor + earned_minor as earned
-      from public.user_accounts) a
-    where held <> earned
-    union all
-    -- What a user could take out (available minus debt) never exceeds what they really earned (from
-    -- the commission events, and their contracts' earnings net of refunds) minus what they withdrew.
-    select format('user %s may take %s but earned %s and withdrew %s', a.user_id, a.available_minor + a.owed_minor,
-                  coalesce(c.net, 0) + coalesce(e.net, 0), a.withdrawn_minor)
-    from public.user_accounts a
-    left join lateral (
-      select sum(case ev.type when 'CommissionAccrued' then 1 when 'CommissionRestored' then 1 else -1 end
-                 * (ev.data ->> 'amountMinor')::bigint) as net
-      from public.commissions m
-      join event_store.events ev on ev.stream_id = 'purchase-' || m.purchase_id
-        and ev.type in ('CommissionAccrued', 'CommissionReversed', 'CommissionRestored')
-        and ev.data ->> 'commissionId' = m.commission_id::text
-      where m.beneficiary_id = a.user_id) c on true
-    left join lateral (
-      -- A contract's earnings stand only in the part of its purchase not refunded.
-      select sum(x.accrued - floor(x.accrued::numeric * p.refunded_minor / p.amount_minor)) as net
-      from public.contracts k join public.purchases p using (purchase_id)
-      cross join lateral (select money.accrued_after_periods(k.total_yield_minor,
-        money.contract_periods_accrued(k.starts_at, k.ends_at, k.stopped_after_periods), k.duration_days) as accrued) x
-      where k.user_id = a.user_id) e on true
-    where a.available_minor + a.owed_minor > coalesce(c.net, 0) + coalesce(e.net, 0) - a.withdrawn_minor
-    union all
-    -- Every commission is the plan's: the n-th upline (or the platform), at the rate for their VIP level.
-    select format('commission %s off plan', m.commission_id)
-    from public.commissions m
-    join public.purchases p using (purchase_id)
-    left join public.referral_uplines r on r.user_id = p.user_id
-    where m.amount_minor <> p.amount_minor * m.rate_bps / 10000
-       or (m.reason = 'earned' and (m.beneficiary_id is distinct from r.ancestor_ids[m.level]
-           or m.rate_bps <> (select rate_bps from money.commission_rates c where c.level = m.level and c.vip_level = m.vip_level)))
-       or (m.reason <> 'earned' and (m.beneficiary_id is not null
-           or m.rate_bps <> (select max(rate_bps) from money.commission_rates c where c.level = m.level)))
-       or (m.reason = 'no_upline' and r.ancestor_ids[m.level] is not null)
-    union all
-    select format('purchase %s has %s Purchased events', purchase_id, n) from (
-      select p.purchase_id, (select count(*) from event_store.events e
-        where e.stream_id = 'purchase-' || p.purchase_id and e.type = 'Purchased') as n
-      from public.purchases p) c
-    where n <> 1 and n <> 0
-    union all
-    select format('paid purchase %s has %s commissions', purchase_id, n) from (
-      select p.purchase_id, (select count(*) from public.commissions m where m.purchase_id = p.purchase_id) as n
-      from public.purchases p where p.status <> 'pending' and p.status <> 'failed') c
-    where n <> 10`;
-  // The rebuild runs in a transaction of its own that is rolled back: it only compares.
-  const reserved = await sql.reserve();
-  try {
-    await reserved`begin`;
-    const differing = await reserved<
-      { table_name: string }[]
-    >`select table_name from projections.verify_rebuild()`;
-    await reserved`rollback`;
-    return [
-      ...rows.map((r) => r.v),
-      ...differing.map((d) => `projection ${d.table_name} differs after a rebuild`),
-    ];
-  } finally {
-    reserved.release();
-  }
+  return [...await moneyViolations(sql), ...await rebuildViolations(sql)];
 }
 
 Deno.test("random money histories keep every invariant, and rebuild to the live projections", async () => {
