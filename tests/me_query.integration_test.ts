@@ -22,7 +22,7 @@ Deno.test("loadAccount answers exactly what private.account_json answers", async
       select referral_code from public.users where user_id = ${plain}::uuid`;
     const referred = { id: await register(code!.referral_code) };
     const verified = { id: await register() };
-    await sql`insert into private.verified_emails (user_id, verified_at) values (${verified.id}, now())`;
+    await sql`select test_support.verify_email(${verified.id}::uuid)`;
     const suppressed = { id: await register() };
     await sql`
       insert into notify.suppressions (email, reason)
