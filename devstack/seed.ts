@@ -25,6 +25,7 @@
 // earnings already ran up to now, payments cannot be backdated before that (they would start in periods
 // already accrued) and fall between the earnings watermark and now.
 import postgres from "postgres";
+import { prng } from "../tests/simulation/prng.ts";
 import { hashPassword } from "../supabase/functions/_shared/auth/password_hash.ts";
 import {
   chargeRefundedEvent,
@@ -56,7 +57,8 @@ const USER_BATCH = 500;
 const PURCHASE_BATCH = 200;
 const WEBHOOKS_IN_FLIGHT = 4;
 
-const random = mulberry32(Number(Deno.env.get("SEED_RANDOM") ?? 20261202));
+// Seeded, so SEED_RANDOM replays the same shape (ids are random regardless).
+const random = prng(Number(Deno.env.get("SEED_RANDOM") ?? 20261202));
 const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
 const sql = postgres(databaseUrl, { prepare: false, max: 2, onnotice: () => {} });
 const runId = randomSuffix().slice(0, 8);
@@ -521,18 +523,6 @@ function weighted(weights: number[]): number {
     if (r < 0) return i;
   }
   return weights.length - 1;
-}
-
-// A small deterministic generator, so SEED_RANDOM replays the same shape (ids are random regardless).
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function progress(label: string, total: number) {

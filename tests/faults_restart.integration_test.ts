@@ -5,7 +5,8 @@
 // the same Idempotency-Key and body), completes exactly once; the money invariants hold.
 import assert from "node:assert/strict";
 import { checkoutSessionEvent } from "../devstack/stripe_test_events.ts";
-import { accessTokenFor, deliverWebhook, moneyViolations, privateStack, prng } from "./fault_support.ts";
+import { accessTokenFor, deliverWebhook, moneyViolations, privateStack } from "./fault_support.ts";
+import { prng } from "./simulation/prng.ts";
 import { waitFor } from "./local_redis.ts";
 import { fetchFrom, loopbackIp } from "./support.ts";
 
