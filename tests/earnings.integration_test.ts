@@ -1,63 +1,38 @@
 // Exactly once per period, against real concurrency and a real crash. Each test owns a scratch
 // database (the earnings watermark is global, and these tests commit); the crash test owns a cluster.
 import assert from "node:assert/strict";
-import { createSql, type Sql } from "../supabase/functions/_shared/infra/db.ts";
-import { scratchDatabase } from "./scratch_db.ts";
+import type { Sql } from "../supabase/functions/_shared/infra/db.ts";
+import {
+  close,
+  contracts,
+  earningsStreamsAndEvents,
+  fixture,
+  usersEarningWrongly,
+} from "./earnings_fixture.ts";
 import { startPrivateCluster } from "./private_cluster.ts";
 
-type Fixture = { sql: Sql; url: string; drop: () => Promise<void> };
-
-async function fixture(poolSize = 12): Promise<Fixture> {
-  const db = await scratchDatabase();
-  return { ...db, sql: createSql(db.url, poolSize) };
-}
-
-async function close(f: Fixture) {
-  await f.sql.end();
-  await f.drop();
-}
-
-/** Users each holding contracts bought `hoursAgo` hours ago (so a few periods are due now). */
-async function contracts(sql: Sql, users: number, perUser: number, hoursAgo: number) {
-  await sql`
-    with p as (select test_support.package(123457, 77, 5) as id),
-         u as (select test_support.register() as id from generate_series(1, ${users}))
-    select test_support.buy(u.id, p.id, now() - make_interval(hours => ${hoursAgo}))
-    from u, p, generate_series(1, ${perUser})`;
-}
-
-/** Every figure must equal what the contract terms say for the periods accrued. */
-/** dueBy: a time before the runs started; every period that ended by then must be accrued (a run that
+/** Every figure must equal what the contract terms say for the periods accrued.
+ * dueBy: a time before the runs started; every period that ended by then must be accrued (a run that
  * crosses an hour boundary may also have accrued the next one). */
 async function assertExactlyOnce(sql: Sql, dueBy: Date) {
-  const [check] = await sql<
-    { streams: number; events: number; wrong_users: number; watermark_ok: boolean }[]
-  >`
-    select (select count(distinct stream_id) from event_store.events where type = 'EarningsAccrued')::int as streams,
-           (select count(*) from event_store.events where type = 'EarningsAccrued')::int as events,
-           (select count(*) from (
-              select a.user_id from public.user_accounts a
-              left join (select user_id,
-                           -- floor(T k / N), written out here rather than through the function under test
-                           sum(floor(total_yield_minor::numeric
-                               * greatest(0, floor(extract(epoch from money.earnings_watermark() - starts_at) / 3600))
-                               / (duration_days * 24))) as expected
-                         from public.contracts group by user_id) c using (user_id)
-              where a.earned_minor <> coalesce(c.expected, 0)
-                 or a.earned_minor <> (select coalesce(sum(amount_minor), 0) from public.ledger_entries l
-                                       where l.user_id = a.user_id and l.event_type = 'EarningsAccrued')) w)::int as wrong_users,
-           money.earnings_watermark() between date_trunc('hour', ${dueBy}::timestamptz) and date_trunc('hour', now())
-             as watermark_ok`;
-  assert.equal(check!.events, check!.streams, "one EarningsAccrued per period stream");
-  assert.ok(check!.events > 0);
-  assert.equal(check!.wrong_users, 0, "every user earned exactly floor(T k / N) per contract, once");
+  const [streams, events] = await earningsStreamsAndEvents(sql);
+  assert.equal(events, streams, "one EarningsAccrued per period stream");
+  assert.ok(events > 0);
+  assert.equal(
+    await usersEarningWrongly(sql),
+    0,
+    "every user earned exactly floor(T k / N) per contract, once",
+  );
+  const [check] = await sql<{ watermark_ok: boolean }[]>`
+    select money.earnings_watermark() between date_trunc('hour', ${dueBy}::timestamptz) and date_trunc('hour', now())
+      as watermark_ok`;
   assert.ok(check!.watermark_ok, "every due period is accrued");
   const [rebuild] = await sql`select count(*)::int as n from projections.verify_rebuild()`;
   assert.equal(rebuild!.n, 0, "a rebuild gives the same rows");
 }
 
 Deno.test("ten concurrent runs accrue every period exactly once", async () => {
-  const f = await fixture();
+  const f = await fixture(12);
   try {
     await contracts(f.sql, 40, 3, 6);
     const dueBy = new Date();
@@ -124,7 +99,7 @@ Deno.test("a run whose backend is SIGKILLed halfway leaves nothing, and the next
 });
 
 Deno.test("a purchase committing while a run holds the lock lands in exactly one period", async () => {
-  const f = await fixture();
+  const f = await fixture(12);
   try {
     await contracts(f.sql, 5, 1, 3);
     const [pkg] = await f.sql<{ id: string; buyer: string }[]>`

@@ -1,56 +1,32 @@
 // Chunked earnings runs (money.run_earnings) against real concurrency and a real crash between chunks.
 // Each test owns a scratch database: the earnings watermark is global, and these tests commit.
 import assert from "node:assert/strict";
-import { createSql, type Sql } from "../supabase/functions/_shared/infra/db.ts";
-import { scratchDatabase } from "./scratch_db.ts";
-
-type Fixture = { sql: Sql; url: string; drop: () => Promise<void> };
-
-async function fixture(poolSize = 8): Promise<Fixture> {
-  const db = await scratchDatabase();
-  return { ...db, sql: createSql(db.url, poolSize) };
-}
-
-async function close(f: Fixture) {
-  await f.sql.end();
-  await f.drop();
-}
-
-/** Users each holding contracts bought `hoursAgo` hours ago (so a few periods are due now). */
-async function contracts(sql: Sql, users: number, perUser: number, hoursAgo: number) {
-  await sql`
-    with p as (select test_support.package(123457, 77, 5) as id),
-         u as (select test_support.register() as id from generate_series(1, ${users}))
-    select test_support.buy(u.id, p.id, now() - make_interval(hours => ${hoursAgo}))
-    from u, p, generate_series(1, ${perUser})`;
-}
+import type { Sql } from "../supabase/functions/_shared/infra/db.ts";
+import {
+  close,
+  contracts,
+  earningsStreamsAndEvents,
+  fixture,
+  usersEarningWrongly,
+} from "./earnings_fixture.ts";
 
 /** Every user earned floor(T k / N) per contract for the k periods by the watermark, once, in one ledger line
  * per period; every period is complete; a rebuild gives the same rows. */
 async function assertExactlyOnce(sql: Sql) {
-  const [check] = await sql<
-    { streams: number; events: number; wrong_users: number; open: number; lines_per_period: number }[]
-  >`
-    select (select count(distinct stream_id) from event_store.events where type = 'EarningsAccrued')::int as streams,
-           (select count(*) from event_store.events where type = 'EarningsAccrued')::int as events,
-           (select count(*) from (
-              select a.user_id from public.user_accounts a
-              left join (select user_id,
-                           sum(floor(total_yield_minor::numeric
-                               * greatest(0, floor(extract(epoch from money.earnings_watermark() - starts_at) / 3600))
-                               / (duration_days * 24))) as expected
-                         from public.contracts group by user_id) c using (user_id)
-              where a.earned_minor <> coalesce(c.expected, 0)
-                 or a.earned_minor <> (select coalesce(sum(amount_minor), 0) from public.ledger_entries l
-                                       where l.user_id = a.user_id and l.event_type = 'EarningsAccrued')) w)::int as wrong_users,
-           (select count(*) from public.earnings_periods where not complete)::int as open,
+  const [streams, events] = await earningsStreamsAndEvents(sql);
+  assert.equal(events, streams, "one EarningsAccrued per chunk stream");
+  assert.ok(events > 0);
+  assert.equal(
+    await usersEarningWrongly(sql),
+    0,
+    "every user earned exactly floor(T k / N) per contract, once",
+  );
+  const [check] = await sql<{ open: number; lines_per_period: number }[]>`
+    select (select count(*) from public.earnings_periods where not complete)::int as open,
            (select coalesce(max(n), 0) from (
               select count(*) as n from public.ledger_entries l join event_store.events e on e.position = l.event_position
               where l.event_type = 'EarningsAccrued' and l.user_id is not null
               group by l.user_id, e.data ->> 'periodStartsAt') x)::int as lines_per_period`;
-  assert.equal(check!.events, check!.streams, "one EarningsAccrued per chunk stream");
-  assert.ok(check!.events > 0);
-  assert.equal(check!.wrong_users, 0, "every user earned exactly floor(T k / N) per contract, once");
   assert.equal(check!.open, 0, "no period is left open");
   assert.equal(check!.lines_per_period, 1, "one earnings line per user per period");
   const [rebuild] = await sql`select count(*)::int as n from projections.verify_rebuild()`;
@@ -58,7 +34,7 @@ async function assertExactlyOnce(sql: Sql) {
 }
 
 Deno.test("money commands run between the chunks of a run, and every period is still accrued once", async () => {
-  const f = await fixture();
+  const f = await fixture(8);
   try {
     await contracts(f.sql, 60, 2, 3);
     const [someone] = await f.sql<{ id: string }[]>`select user_id as id from public.users limit 1`;
@@ -98,7 +74,7 @@ Deno.test("money commands run between the chunks of a run, and every period is s
 });
 
 Deno.test("a run killed between chunks leaves the period open, and the next run completes it once", async () => {
-  const f = await fixture();
+  const f = await fixture(8);
   try {
     await contracts(f.sql, 30, 2, 2);
     // The first chunk commits (as money.run_earnings does after each one).
@@ -146,7 +122,7 @@ Deno.test("a run killed between chunks leaves the period open, and the next run 
 });
 
 Deno.test("purchases committing during a chunked run land in no open period and later periods accrue them once", async () => {
-  const f = await fixture();
+  const f = await fixture(8);
   try {
     await contracts(f.sql, 40, 2, 3);
     const [pkg] = await f.sql<{ id: string }[]>`select package_id as id from public.packages limit 1`;
