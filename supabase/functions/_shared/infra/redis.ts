@@ -5,8 +5,8 @@ import { Redis, type RedisConfigNodejs } from "@upstash/redis";
 import { PipelineBatcher, type PipelineBatcherOptions } from "./pipeline_batcher.ts";
 
 const BATCHING: PipelineBatcherOptions = {
-  // Two merged requests under way: while one is answered the next fills up (measured: README, Benchmarks).
-  maxInFlight: Number(Deno.env.get("REDIS_PIPELINE_MAX_IN_FLIGHT") ?? 2),
+  // Four merged requests under way at most: while they are answered the next ones fill up (measured: README, Benchmarks).
+  maxInFlight: Number(Deno.env.get("REDIS_PIPELINE_MAX_IN_FLIGHT") ?? 4),
   maxCommands: 1000,
 };
 
