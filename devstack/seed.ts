@@ -20,6 +20,9 @@
 //               private.verify_email) and money.request_withdrawal; an admin approves, pays or rejects some
 //               (money.decide_withdrawal). The seed admin is seed-admin@example.test (same password).
 //
+// Signups and purchases run in lanes (SEED_WORKERS, default 3) of whole referral networks, one connection
+// each, so they get more of the machine; the commands themselves are where the time goes (README, Seed data).
+//
 // Backdating has limits: signups, checkouts, payments (paid_at, commission holds), refunds and KYC carry
 // the time they are made (today); only contracts start over the last D days, which gives them earnings. On a stack whose
 // earnings already ran up to now, payments cannot be backdated before that (they would start in periods
