@@ -17,7 +17,10 @@ const SIGNATURE = [0x50, 0x47, 0x43, 0x4f, 0x50, 0x59, 0x0a, 0xff, 0x0d, 0x0a, 0
 export type CopyBinaryResult = {
   /** The first column of every row, concatenated, in pieces of at most OUT_PIECE_BYTES. */
   pieces: Uint8Array[];
+  /** Rows whose first column is not null (the lines). */
   rows: number;
+  /** All rows, those with a null first column too. */
+  tuples: number;
   /** The second column of the last row that had one (null if none did), as text. */
   lastTag: string | null;
 };
@@ -51,6 +54,7 @@ export class CopyBinaryDecoder {
   #out = new Uint8Array(OUT_PIECE_BYTES);
   #outLength = 0;
   #rows = 0;
+  #tuples = 0;
   #tag: number[] | null = null;
   #lastTag: string | null = null;
   /** Header bytes (signature, flags, extension length; then field counts and lengths) being gathered. */
@@ -88,7 +92,7 @@ export class CopyBinaryDecoder {
   finish(): CopyBinaryResult {
     if (this.#state !== "done") throw new Error("binary COPY: the data ended inside a row");
     if (this.#outLength > 0) this.#pieces.push(this.#out.subarray(0, this.#outLength));
-    return { pieces: this.#pieces, rows: this.#rows, lastTag: this.#lastTag };
+    return { pieces: this.#pieces, rows: this.#rows, tuples: this.#tuples, lastTag: this.#lastTag };
   }
 
   #expect(state: "fieldCount" | "fieldLength", bytes: number) {
@@ -114,7 +118,7 @@ export class CopyBinaryDecoder {
           return;
         }
         if (count !== 2) throw new Error(`binary COPY: expected 2 columns, got ${count}`);
-        this.#rows++;
+        this.#tuples++;
         this.#fieldsLeft = 2;
         this.#field = 0;
         this.#expect("fieldLength", 4);
@@ -122,6 +126,7 @@ export class CopyBinaryDecoder {
       }
       case "fieldLength": {
         const length = int32(0);
+        if (this.#field === 0 && length !== -1) this.#rows++;
         if (this.#field === 1) this.#tag = length === -1 ? null : [];
         if (length <= 0) {
           this.#fieldDone();

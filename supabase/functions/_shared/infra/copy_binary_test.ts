@@ -10,7 +10,7 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /** The bytes Postgres sends for rows of (text, text or null). */
-function copyBytes(rows: [string, string | null][]): Uint8Array {
+function copyBytes(rows: [string | null, string | null][]): Uint8Array {
   const parts: number[] = [
     0x50,
     0x47,
@@ -49,21 +49,23 @@ function copyBytes(rows: [string, string | null][]): Uint8Array {
   return new Uint8Array(parts);
 }
 
-const ROWS: [string, string | null][] = [
+const ROWS: [string | null, string | null][] = [
   ["1,plain\r\n", null],
   ['2,"two\r\nlines","say ""hi""",\\back\tslash,ünïcödé\r\n', null],
   ["", null],
   ["4,last\r\n", '["2026-06-01T00:00:00.000001Z",4]'],
+  [null, null], // more rows follow: a tuple, not a line
 ];
 
 Deno.test("rows, bytes and the last tag come out the same whatever the chunk boundaries", () => {
   const bytes = copyBytes(ROWS);
-  const expected = ROWS.map(([line]) => line).join("");
+  const expected = ROWS.map(([line]) => line ?? "").join("");
   for (let size = 1; size <= bytes.length; size++) {
     const decoderOf = new CopyBinaryDecoder();
     for (let at = 0; at < bytes.length; at += size) decoderOf.push(bytes.subarray(at, at + size));
     const result = decoderOf.finish();
     assert.equal(result.rows, 4, `chunks of ${size}`);
+    assert.equal(result.tuples, 5, `chunks of ${size}`);
     assert.equal(result.pieces.map((p) => decoder.decode(p)).join(""), expected, `chunks of ${size}`);
     assert.equal(result.lastTag, '["2026-06-01T00:00:00.000001Z",4]');
   }
@@ -91,6 +93,7 @@ Deno.test("a real binary COPY: the text of each row as Postgres has it, rows cou
         from generate_series(1, 5000) n order by n) to stdout with (format binary)`).readable(),
     );
     assert.equal(copy.rows, 5000);
+    assert.equal(copy.tuples, 5000);
     assert.equal(copy.lastTag, "5000");
     const text = copy.pieces.map((p) => decoder.decode(p)).join("");
     assert.ok(copy.pieces.length > 1, "more than one 64 KiB piece");

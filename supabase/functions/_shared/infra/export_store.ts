@@ -44,8 +44,9 @@ function literal(value: string | number, type: KeyType): string {
   return `'${String(value).replaceAll("'", "''")}'::${type}`;
 }
 
-/** The page's COPY: at most `limit` rows after `after`, each (CSV line, null), the row number `limit`
- * carrying its key as JSON instead of null, so a full page says where the next starts. */
+/** The page's COPY: the `limit` rows after `after` as (CSV line, null), the last of them carrying its key as
+ * JSON instead of null, so the next page starts there; and if more rows follow, one more row (null, null)
+ * that says so. */
 export function pageCopyText(
   spec: KindSpec,
   from: string,
@@ -63,13 +64,15 @@ export function pageCopyText(
     ? ""
     : `and (${order}) > (${spec.key.map(([, type], i) => literal(after[i]!, type)).join(", ")})`;
   return `copy (
-    select concat(${spec.fields.join(", ',', ")}, E'\r\n'),
-           case when row_number() over (order by ${order}) = ${limit}
-                then jsonb_build_array(${keyJson.join(", ")})::text end
+    select case when row_number() over w <= ${limit} then concat(${
+    spec.fields.join(", ',', ")
+  }, E'\\r\\n') end,
+           case when row_number() over w = ${limit} then jsonb_build_array(${keyJson.join(", ")})::text end
     from ${spec.table}
     where ${time} >= ${literal(from, "timestamptz")} and ${time} < ${literal(to, "timestamptz")} ${afterKey}
+    window w as (order by ${order})
     order by ${order}
-    limit ${limit}
+    limit ${limit + 1}
   ) to stdout with (format binary)`;
 }
 
@@ -82,13 +85,12 @@ async function page(
   limit: number,
 ): Promise<CsvTextPage<ExportKey>> {
   const copy = await readCopyBinary(await sql.unsafe(pageCopyText(spec, from, to, after, limit)).readable());
-  const full = copy.rows === limit;
+  const more = copy.tuples > copy.rows;
   return {
     chunks: copy.pieces,
     rows: copy.rows,
-    last: full ? JSON.parse(copy.lastTag!) as ExportKey : null,
-    // A full page may be the last one: the next, empty, page says so.
-    more: full,
+    last: more ? JSON.parse(copy.lastTag!) as ExportKey : null,
+    more,
   };
 }
 
