@@ -3,14 +3,15 @@
 // (VmHWM in /proc/<pid>/status) after the export, against its peak after a small warm-up export. Targets
 // (issue 11): at least 100,000 rows/s and a peak under 150 MB. The baseline is Postgres itself writing the
 // same rows as CSV (psql's \copy of the export's query to /dev/null): the ratio says what the HTTP
-// function costs on top of the database's own fastest path.
+// function costs on top of the database's own fastest path. The same export is then run against the admin
+// function alone in its own process (bench/function_alone.ts), whose rate and peak RSS the notes report too.
 //
 // Setup writes ledger lines straight into the scratch database: 500,000 two-line events summing to zero.
 import { signAccessToken } from "../../supabase/functions/_shared/auth/jwt.ts";
 import { tokenConfigFromEnv } from "../../supabase/functions/_shared/auth/config.ts";
 import { createSql } from "../../supabase/functions/_shared/infra/db.ts";
 import { scratchDatabase } from "../../tests/scratch_db.ts";
-import { benchPort, type BenchResult, result, round, startGateway, stop } from "../lib.ts";
+import { benchPort, type BenchResult, result, round, startGateway, startServer, stop } from "../lib.ts";
 
 const ROWS = Number(Deno.env.get("BENCH_EXPORT_ROWS") ?? 1_000_000);
 const MIB = 1024 * 1024;
@@ -79,6 +80,42 @@ export async function run(): Promise<BenchResult> {
     const rows = full.lines - 2; // the header and the trailer
     const rowsPerSecond = rows / seconds;
 
+    // The admin function alone in its own process, as Supabase runs each function in a worker of its own
+    // (its documented per-function memory limit, not the gateway's, is what a deployment meets).
+    const alonePort = benchPort(9);
+    const alone = await startServer(
+      new URL("../function_alone.ts", import.meta.url).pathname,
+      {
+        ...Deno.env.toObject(),
+        LOG_LEVEL: "silent",
+        DATABASE_URL: scratch.url,
+        RATE_LIMIT_ENABLED: "false",
+        FUNCTION_NAME: "admin",
+        API_PORT: String(alonePort),
+        ...(v8Flags ? { DENO_V8_FLAGS: v8Flags } : {}),
+      },
+      `http://127.0.0.1:${alonePort}/functions/v1/admin/exports/ledger.csv`,
+    );
+    let aloneFigures: { before: number; after: number; rowsPerSecond: number };
+    try {
+      const aloneUrl = (until: string) =>
+        `http://127.0.0.1:${alonePort}/functions/v1/admin/exports/ledger.csv?from=${FROM}&to=${until}`;
+      const getAlone = (until: string) =>
+        fetch(aloneUrl(until), { headers: { authorization: `Bearer ${token}` } });
+      await drain(await getAlone("2026-06-01T00:01:00Z"));
+      const aloneBefore = peakRssBytes(alone.pid);
+      const a0 = performance.now();
+      const aloneFull = await drain(await getAlone(to));
+      aloneFigures = {
+        before: aloneBefore,
+        after: peakRssBytes(alone.pid),
+        rowsPerSecond: (aloneFull.lines - 2) / ((performance.now() - a0) / 1000),
+      };
+      if (!aloneFull.last.startsWith(`#end,${ROWS},`)) throw new Error(`alone: trailer ${aloneFull.last}`);
+    } finally {
+      await stop(alone);
+    }
+
     // Baseline: the same rows as CSV straight out of Postgres.
     const query = `select event_position, line, money.rfc3339(recorded_at), event_type, account, user_id,
       reference_id, amount_minor, currency, balance_before_minor, balance_after_minor
@@ -107,7 +144,13 @@ export async function run(): Promise<BenchResult> {
         `${round(before / MIB)} MiB after a ${warmUp.lines - 2}-row warm-up export, ${
           round(after / MIB)
         } MiB after the ${rows}-row export (${round(full.bytes / MIB)} MiB of CSV in ` +
-        `${round(seconds, 2)} s); trailer "${full.last}"; setup ${round(setupSeconds)} s` +
+        `${round(seconds, 2)} s); trailer "${full.last}"; the admin function alone in its own process: ` +
+        `${Math.round(aloneFigures.rowsPerSecond)} rows/s, peak RSS ${
+          round(aloneFigures.before / MIB)
+        } MiB ` +
+        `after the warm-up, ${round(aloneFigures.after / MIB)} MiB after the export; setup ${
+          round(setupSeconds)
+        } s` +
         (v8Flags ? `; gateway V8 flags ${v8Flags}` : ""),
     });
   } finally {

@@ -1,7 +1,8 @@
 // Admin user and earnings-run routes, composed into the admin function (admin/handler.ts):
 //   GET /admin/users?search=&limit=&cursor=   keyset-paginated, newest first (email prefix, id, referral code)
 //   GET /admin/users.csv?search=              the same as CSV, streamed page by page (at most 1,000,000 rows),
-//                                             ending with a trailer row (CSV_TRAILER, _shared/http/csv.ts)
+//                                             ending with a trailer row (CSV_TRAILER, _shared/http/csv.ts);
+//                                             read through readSql (the read replica, like the finance exports)
 //   GET /admin/users/{id}?limit=&eventsBefore=   one user at a glance (admin.user_overview): each list
 //                                             the newest `limit` (1-100, default 20) with its total;
 //                                             recent events page on by `eventsBefore` (a position)
@@ -47,6 +48,8 @@ function searchOf(url: URL): string | null {
 
 export type UserRoutesDeps = {
   sql: () => Sql;
+  /** Where the CSV export reads: the read replica when READ_DATABASE_URL is set (readDb), else `sql`. */
+  readSql?: () => Sql;
   guard: UserGuard;
   /** Rows per query of the CSV export, and its row cap (tests make them small). */
   csvPageRows?: number;
@@ -56,6 +59,7 @@ export type UserRoutesDeps = {
 export function userRoutes(deps: UserRoutesDeps): Route[] {
   const pageRows = deps.csvPageRows ?? CSV_PAGE_ROWS;
   const rowsMax = deps.csvRowsMax ?? CSV_ROWS_MAX;
+  const readSql = deps.readSql ?? deps.sql;
   return [
     {
       method: "GET",
@@ -80,7 +84,7 @@ export function userRoutes(deps: UserRoutesDeps): Route[] {
           route: "/users.csv",
           filename: "users.csv",
           columns: CSV_COLUMNS,
-          page: (after, limit) => listUsers(deps.sql(), search, limit, after),
+          page: (after, limit) => listUsers(readSql(), search, limit, after),
           keyOf: (u) => [u.createdAt, u.id],
           cells: (u) => CSV_COLUMNS.map((c) => u[c]),
           pageRows,

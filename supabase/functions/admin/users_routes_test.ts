@@ -109,6 +109,22 @@ Deno.test("the CSV export runs its first query before answering: a database that
   await nowhere.end();
 });
 
+Deno.test("the CSV export reads every page through readSql (the read replica), never the primary's pool", async () => {
+  const tag = crypto.randomUUID().slice(0, 8);
+  for (const letter of ["a", "b", "c"]) await signup(`csvread-${tag}-${letter}@example.com`);
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const closedPort = listener.addr.port;
+  listener.close();
+  const nowhere = createSql(`postgres://postgres@127.0.0.1:${closedPort}/postgres`, 1);
+  let readQueries = 0;
+  const viaReplica = adminApp({ sql: () => nowhere, readSql: () => (readQueries++, sql), csvPageRows: 1 });
+  const lines = await csvLines(await get(`/users.csv?search=csvread-${tag}`, "admin", viaReplica));
+  assert.equal(lines.length, 5, "the header, 3 users and the trailer");
+  assert.equal(lines.at(-1), `${CSV_TRAILER.complete},3,,,,,,`);
+  assert.equal(readQueries, 3, "3 pages of one row (each asks for one more), each through readSql");
+  await nowhere.end();
+});
+
 Deno.test("the CSV export pages through every match, and a row cap ends it with the #limit trailer", async () => {
   const tag = crypto.randomUUID().slice(0, 8);
   const users = [];
