@@ -274,7 +274,9 @@ let template: Promise<{ url: string; drop: () => Promise<void> }> | undefined;
 /** A scratch database with every migration, for one scenario to fill and drop. Migrating one from scratch
  * takes ≈30 s on this machine (one psql per migration file); so the first call migrates a template and
  * every call clones it (CREATE DATABASE … TEMPLATE, about a second). `dropScratchTemplate` ends the run. */
-export async function scratchDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+export async function scratchDatabase(): Promise<
+  { url: string; template: string; drop: () => Promise<void> }
+> {
   template ??= migratedDatabase();
   const source = new URL((await template).url).pathname.slice(1);
   const name = `accrue_scratch_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
@@ -288,6 +290,7 @@ export async function scratchDatabase(): Promise<{ url: string; drop: () => Prom
   url.pathname = `/${name}`;
   return {
     url: url.href,
+    template: source,
     drop: async () => {
       const sql = createSql(DATABASE_URL, 1);
       try {

@@ -85,10 +85,12 @@ async function measure(sql: Sql, database: string, script: string): Promise<Phas
     tpcb.push(await pgbenchTps(CLIENTS, ROUND_SECONDS));
     appends.push(await pgbenchTps(CLIENTS, ROUND_SECONDS, { file: script, database }));
   }
-  // The checkpoint CATCH_UP events before the newest, in reader order; read twice, the faster counts
-  // (the first read after the build or the appends also warms the caches).
+  // The checkpoint CATCH_UP events before the newest read_all hands out (those of transactions older than
+  // every running one, anywhere in the cluster), in reader order; read twice, the faster counts (the first
+  // read after the build or the appends also warms the caches).
   const [from] = await sql<{ tx: string; pos: string }[]>`
     select transaction_id::text as tx, position::text as pos from event_store.events
+    where transaction_id < pg_snapshot_xmin(pg_current_snapshot())
     order by transaction_id desc, position desc offset ${CATCH_UP} limit 1`;
   const catchUpPerSecond = Math.max(
     await catchUp(sql, from!.tx, from!.pos),
