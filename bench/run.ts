@@ -5,10 +5,11 @@
 // Honest verdicts: results of an earlier run are removed first; a scenario that throws is recorded as
 // failed with its error and the run goes on with the next one; the command exits 1 when any scenario
 // failed or threw.
-import type { BenchResult } from "./lib.ts";
+import { type BenchResult, dropScratchTemplate } from "./lib.ts";
 
 const ALL = [
   "append",
+  "append-aged",
   "http",
   "me",
   "ratelimit",
@@ -56,6 +57,7 @@ for (const name of names) {
   results.push(outcome);
   await Deno.writeTextFile(new URL(`${name}.json`, resultsDir), JSON.stringify(outcome, null, 2) + "\n");
 }
+await dropScratchTemplate();
 
 function failedScenario(name: string, error: unknown): BenchResult {
   return {

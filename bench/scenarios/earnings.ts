@@ -7,8 +7,7 @@
 // (a million purchases through the command path would take the benchmark's whole budget); what is
 // measured is the production path: money.accrue_due_earnings appending EarningsAccrued and projecting it.
 import { createSql } from "../../supabase/functions/_shared/infra/db.ts";
-import { scratchDatabase } from "../../tests/scratch_db.ts";
-import { type BenchResult, result, round } from "../lib.ts";
+import { type BenchResult, result, round, scratchDatabase } from "../lib.ts";
 
 const USERS = Number(Deno.env.get("BENCH_EARNINGS_USERS") ?? 250_000);
 const CONTRACTS_PER_USER = 4;

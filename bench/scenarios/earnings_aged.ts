@@ -10,8 +10,7 @@
 // the same period again, rolled back (measured). A money command is played by a loop that takes money.lock_users for a random user and that
 // user's account row FOR UPDATE (what a withdrawal locks), in its own connection, timing each round.
 import { createSql, type Sql } from "../../supabase/functions/_shared/infra/db.ts";
-import { scratchDatabase } from "../../tests/scratch_db.ts";
-import { type BenchResult, result, round } from "../lib.ts";
+import { type BenchResult, result, round, scratchDatabase } from "../lib.ts";
 
 const USERS = Number(Deno.env.get("BENCH_EARNINGS_AGED_USERS") ?? 250_000);
 const ACTIVE_PER_USER = 4;

@@ -11,8 +11,7 @@ import { tokenConfigFromEnv } from "../../supabase/functions/_shared/auth/config
 import { rateLimitConfigFromEnv } from "../../supabase/functions/_shared/http/ratelimit.ts";
 import { redis } from "../../supabase/functions/_shared/infra/redis.ts";
 import { createAccountHandler } from "../../supabase/functions/account/handler.ts";
-import { scratchDatabase } from "../../tests/scratch_db.ts";
-import { BENCH_SECONDS, type BenchResult, closedLoop, result, round } from "../lib.ts";
+import { BENCH_SECONDS, type BenchResult, closedLoop, result, round, scratchDatabase } from "../lib.ts";
 
 const USERS = Number(Deno.env.get("BENCH_NETWORK_USERS") ?? 1_000_000);
 const BRANCHING = 4;

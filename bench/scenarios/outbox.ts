@@ -10,8 +10,7 @@ import {
   drainOutbox,
 } from "../../supabase/functions/_shared/infra/mail_outbox.ts";
 import { createResendMailer } from "../../supabase/functions/_shared/infra/mailer.ts";
-import { scratchDatabase } from "../../tests/scratch_db.ts";
-import { benchPort, type BenchResult, closedLoop, result, round } from "../lib.ts";
+import { benchPort, type BenchResult, closedLoop, result, round, scratchDatabase } from "../lib.ts";
 
 const MAILS = Number(Deno.env.get("OUTBOX_MAILS") ?? 100_000);
 const DRAINERS = 4;

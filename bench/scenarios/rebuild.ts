@@ -4,8 +4,7 @@
 // scratch database. Baseline: the same number of rows read and written by a plain
 // INSERT ... SELECT copy of the events table in the same run, so the figure reads as a ratio too.
 import { createSql } from "../../supabase/functions/_shared/infra/db.ts";
-import { scratchDatabase } from "../../tests/scratch_db.ts";
-import { type BenchResult, result, round } from "../lib.ts";
+import { type BenchResult, result, round, scratchDatabase } from "../lib.ts";
 
 const CHAINS = Number(Deno.env.get("BENCH_REBUILD_CHAINS") ?? 1000);
 const CHAIN_LENGTH = 12;

@@ -5,9 +5,8 @@
 // equal the source's, and the chain rebuilt there must end on the exported head. Target: at least
 // 100,000 events/s for load + rebuild. Baseline: a plain INSERT ... SELECT copy of the events table.
 import { createSql } from "../../supabase/functions/_shared/infra/db.ts";
-import { scratchDatabase } from "../../tests/scratch_db.ts";
 import { exportEvents, restoreDrill } from "../../devstack/event_export.ts";
-import { type BenchResult, result, round } from "../lib.ts";
+import { type BenchResult, result, round, scratchDatabase } from "../lib.ts";
 
 const CHAINS = Number(Deno.env.get("BENCH_RESTORE_CHAINS") ?? 1000);
 const CHAIN_LENGTH = 12;

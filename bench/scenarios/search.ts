@@ -5,8 +5,7 @@
 // "<first>.<last><n>@<domain>", and each search is a random user's "<last><n>" (one to a few matches).
 import { createSql } from "../../supabase/functions/_shared/infra/db.ts";
 import { listUsers } from "../../supabase/functions/_shared/infra/admin_store.ts";
-import { scratchDatabase } from "../../tests/scratch_db.ts";
-import { BENCH_SECONDS, type BenchResult, closedLoop, result, round } from "../lib.ts";
+import { BENCH_SECONDS, type BenchResult, closedLoop, result, round, scratchDatabase } from "../lib.ts";
 
 const USERS = Number(Deno.env.get("BENCH_SEARCH_USERS") ?? 1_000_000);
 const FIRST = ["ann", "bob", "chen", "dara", "emil", "fatima", "goran", "hana", "ivan", "jun"];
