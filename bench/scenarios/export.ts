@@ -10,7 +10,16 @@
 import { signAccessToken } from "../../supabase/functions/_shared/auth/jwt.ts";
 import { tokenConfigFromEnv } from "../../supabase/functions/_shared/auth/config.ts";
 import { createSql } from "../../supabase/functions/_shared/infra/db.ts";
-import { benchPort, type BenchResult, result, round, scratchDatabase, startGateway, startServer, stop } from "../lib.ts";
+import {
+  benchPort,
+  type BenchResult,
+  result,
+  round,
+  scratchDatabase,
+  startGateway,
+  startServer,
+  stop,
+} from "../lib.ts";
 
 const ROWS = Number(Deno.env.get("BENCH_EXPORT_ROWS") ?? 1_000_000);
 const MIB = 1024 * 1024;
