@@ -1,6 +1,6 @@
 // The auth function's SQL calls (supabase/migrations/20261122040*): one round trip per command,
 // with the SQLSTATEs those functions raise turned into typed errors here, in one place.
-import type { Sql } from "./db.ts";
+import { type Sql, uuidLiteral } from "./db.ts";
 
 export type AccountJson = {
   id: string;
@@ -116,9 +116,11 @@ export async function revokeSession(sql: Sql, userId: string, familyId: string):
 }
 
 /** GET /auth/me's one read: private.account_json, a PL/pgSQL function so its plan is cached per session
- * (the same query sent as text is planned on every request; see its migration for the figures). */
+ * (the same query sent as text is planned on every request; see its migration for the figures), called
+ * without parameters so it takes one round trip (uuidLiteral). */
 export async function loadAccount(sql: Sql, userId: string): Promise<AccountJson | null> {
-  const [row] = await sql<{ account: AccountJson | null }[]>`
-    select private.account_json(${userId}::uuid) as account`;
+  const [row] = await sql.unsafe<{ account: AccountJson | null }[]>(
+    `select private.account_json(${uuidLiteral(userId)}) as account`,
+  );
   return row?.account ?? null;
 }
