@@ -3,11 +3,11 @@
 import assert from "node:assert/strict";
 import type { Sql } from "../supabase/functions/_shared/infra/db.ts";
 import {
+  assertEarnedExactlyOnce,
+  assertRebuildEqualsLive,
   close,
   contracts,
-  earningsStreamsAndEvents,
   fixture,
-  usersEarningWrongly,
 } from "./earnings_fixture.ts";
 import { startPrivateCluster } from "./private_cluster.ts";
 
@@ -15,20 +15,12 @@ import { startPrivateCluster } from "./private_cluster.ts";
  * dueBy: a time before the runs started; every period that ended by then must be accrued (a run that
  * crosses an hour boundary may also have accrued the next one). */
 async function assertExactlyOnce(sql: Sql, dueBy: Date) {
-  const [streams, events] = await earningsStreamsAndEvents(sql);
-  assert.equal(events, streams, "one EarningsAccrued per period stream");
-  assert.ok(events > 0);
-  assert.equal(
-    await usersEarningWrongly(sql),
-    0,
-    "every user earned exactly floor(T k / N) per contract, once",
-  );
+  await assertEarnedExactlyOnce(sql, "period stream");
   const [check] = await sql<{ watermark_ok: boolean }[]>`
     select money.earnings_watermark() between date_trunc('hour', ${dueBy}::timestamptz) and date_trunc('hour', now())
       as watermark_ok`;
   assert.ok(check!.watermark_ok, "every due period is accrued");
-  const [rebuild] = await sql`select count(*)::int as n from projections.verify_rebuild()`;
-  assert.equal(rebuild!.n, 0, "a rebuild gives the same rows");
+  await assertRebuildEqualsLive(sql);
 }
 
 Deno.test("ten concurrent runs accrue every period exactly once", async () => {

@@ -3,24 +3,17 @@
 import assert from "node:assert/strict";
 import type { Sql } from "../supabase/functions/_shared/infra/db.ts";
 import {
+  assertEarnedExactlyOnce,
+  assertRebuildEqualsLive,
   close,
   contracts,
-  earningsStreamsAndEvents,
   fixture,
-  usersEarningWrongly,
 } from "./earnings_fixture.ts";
 
 /** Every user earned floor(T k / N) per contract for the k periods by the watermark, once, in one ledger line
  * per period; every period is complete; a rebuild gives the same rows. */
 async function assertExactlyOnce(sql: Sql) {
-  const [streams, events] = await earningsStreamsAndEvents(sql);
-  assert.equal(events, streams, "one EarningsAccrued per chunk stream");
-  assert.ok(events > 0);
-  assert.equal(
-    await usersEarningWrongly(sql),
-    0,
-    "every user earned exactly floor(T k / N) per contract, once",
-  );
+  await assertEarnedExactlyOnce(sql, "chunk stream");
   const [check] = await sql<{ open: number; lines_per_period: number }[]>`
     select (select count(*) from public.earnings_periods where not complete)::int as open,
            (select coalesce(max(n), 0) from (
@@ -29,8 +22,7 @@ async function assertExactlyOnce(sql: Sql) {
               group by l.user_id, e.data ->> 'periodStartsAt') x)::int as lines_per_period`;
   assert.equal(check!.open, 0, "no period is left open");
   assert.equal(check!.lines_per_period, 1, "one earnings line per user per period");
-  const [rebuild] = await sql`select count(*)::int as n from projections.verify_rebuild()`;
-  assert.equal(rebuild!.n, 0, "a rebuild gives the same rows");
+  await assertRebuildEqualsLive(sql);
 }
 
 Deno.test("money commands run between the chunks of a run, and every period is still accrued once", async () => {

@@ -1,6 +1,7 @@
 // What the earnings tests share: a scratch database of their own (the earnings watermark is global and
 // these tests commit), contracts bought some hours ago, and the check that every user earned what the
 // contract terms say for the periods accrued.
+import assert from "node:assert/strict";
 import { createSql, type Sql } from "../supabase/functions/_shared/infra/db.ts";
 import { scratchDatabase } from "./scratch_db.ts";
 
@@ -27,7 +28,7 @@ export async function contracts(sql: Sql, users: number, perUser: number, hoursA
 
 /** Users whose earned balance or earnings ledger lines differ from floor(T k / N) per contract for the k
  * periods up to the watermark (written out here rather than through the function under test). */
-export async function usersEarningWrongly(sql: Sql): Promise<number> {
+async function usersEarningWrongly(sql: Sql): Promise<number> {
   const [row] = await sql<{ n: number }[]>`
     select count(*)::int as n from (
       select a.user_id from public.user_accounts a
@@ -43,9 +44,28 @@ export async function usersEarningWrongly(sql: Sql): Promise<number> {
 }
 
 /** One EarningsAccrued per stream: [streams, events]. */
-export async function earningsStreamsAndEvents(sql: Sql): Promise<[number, number]> {
+async function earningsStreamsAndEvents(sql: Sql): Promise<[number, number]> {
   const [row] = await sql<{ streams: number; events: number }[]>`
     select count(distinct stream_id)::int as streams, count(*)::int as events
     from event_store.events where type = 'EarningsAccrued'`;
   return [row!.streams, row!.events];
+}
+
+/** What both earnings suites check first: some EarningsAccrued, one per stream (`streams` says what a stream
+ * is in that suite), and every user paid exactly floor(T k / N) per contract, once. */
+export async function assertEarnedExactlyOnce(sql: Sql, streams: string): Promise<void> {
+  const [streamCount, events] = await earningsStreamsAndEvents(sql);
+  assert.equal(events, streamCount, `one EarningsAccrued per ${streams}`);
+  assert.ok(events > 0);
+  assert.equal(
+    await usersEarningWrongly(sql),
+    0,
+    "every user earned exactly floor(T k / N) per contract, once",
+  );
+}
+
+/** And last: a rebuild gives the same rows (the scratch database is dropped, so it may commit). */
+export async function assertRebuildEqualsLive(sql: Sql): Promise<void> {
+  const [rebuild] = await sql`select count(*)::int as n from projections.verify_rebuild()`;
+  assert.equal(rebuild!.n, 0, "a rebuild gives the same rows");
 }
